@@ -1,0 +1,105 @@
+import type { Server } from 'node:http'
+import { serve, type WebSocketServerLike } from '@hono/node-server'
+import { Hono } from 'hono'
+import { assets, layout } from '@dx/ui'
+import type { HtmlEscapedString } from 'hono/utils/html'
+import { envelopeError, SeenIds, verify, type Envelope } from './events.js'
+import { logger, type Logger } from './log.js'
+
+export type ServiceOptions = {
+  /** The service name; also its path prefix `/NAME`. */
+  name: string
+  /** Human title for headings. */
+  title: string
+  subscribes?: string[]
+  /** Called once per event id for the events this service subscribes to. */
+  onEvent?: (event: Envelope) => void | Promise<void>
+}
+
+export type Service = {
+  name: string
+  app: Hono
+  log: Logger
+  /** Runs on SIGTERM/SIGINT before the server closes (e.g. close sockets with 1012). */
+  onShutdown: (fn: () => void | Promise<void>) => void
+  /** The standalone page around a widget, same layout as the main app. */
+  page: (widget: HtmlEscapedString | Promise<HtmlEscapedString>) => HtmlEscapedString | Promise<HtmlEscapedString>
+  start: (opts?: { port?: number; hostname?: string; websocket?: { server: WebSocketServerLike } }) => Promise<Server>
+}
+
+/** The parts of the protocol every service shares: health, manifest, events, assets, lifecycle. */
+export function createService(opts: ServiceOptions): Service {
+  const { name, title } = opts
+  const log = logger(name)
+  const app = new Hono()
+  const seen = new SeenIds()
+  const shutdownHooks: Array<() => void | Promise<void>> = []
+  let draining = false
+
+  app.get('/healthz', (c) => (draining ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ok' })))
+  app.get('/_dx/manifest', (c) =>
+    c.json({ name, prefix: `/${name}`, widget: `/${name}`, subscribes: opts.subscribes ?? [] }),
+  )
+  app.post('/_dx/events', async (c) => {
+    const body = await c.req.text()
+    const secret = process.env.DX_EVENT_SECRET
+    if (secret && !verify(body, c.req.header('x-dx-signature'), secret)) {
+      return c.json({ error: 'bad or missing X-Dx-Signature' }, 401)
+    }
+    let event: unknown
+    try {
+      event = JSON.parse(body)
+    } catch {
+      return c.json({ error: 'body is not JSON' }, 400)
+    }
+    const problem = envelopeError(event)
+    if (problem) return c.json({ error: `bad event envelope: ${problem}` }, 400)
+    const env = event as Envelope
+    if (!seen.add(env.id)) return c.json({ status: 'duplicate' })
+    if ((opts.subscribes ?? []).includes(env.name)) await opts.onEvent?.(env)
+    return c.json({ status: 'ok' })
+  })
+  app.route('/', assets())
+
+  const gatewayUrl = process.env.DX_GATEWAY_URL ?? 'http://localhost:4040'
+  const page: Service['page'] = (widget) =>
+    layout({
+      title: `distributex · ${title}`,
+      subtitle: `${name} service, standalone`,
+      nav: [{ label: 'Main app', href: gatewayUrl }],
+      body: widget,
+    })
+
+  async function start(o: Parameters<Service['start']>[0] = {}) {
+    const port = o.port ?? 0
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve(
+        { fetch: app.fetch, port, hostname: o.hostname ?? '0.0.0.0', websocket: o.websocket },
+        (info) => {
+          log.info(`listening on http://localhost:${info.port}`)
+          resolve(s as Server)
+        },
+      ) as Server
+    })
+    const stop = async (signal: string) => {
+      if (draining) return
+      draining = true
+      log.info(`${signal}: draining`)
+      for (const fn of shutdownHooks) await Promise.resolve(fn()).catch((e) => log.error('shutdown hook failed', e))
+      server.close(() => {
+        log.info('stopped')
+        process.exit(0)
+      })
+      server.closeIdleConnections()
+      setTimeout(() => {
+        server.closeAllConnections()
+        process.exit(0)
+      }, 3000).unref()
+    }
+    process.once('SIGTERM', () => void stop('SIGTERM'))
+    process.once('SIGINT', () => void stop('SIGINT'))
+    return server
+  }
+
+  return { name, app, log, onShutdown: (fn) => shutdownHooks.push(fn), page, start }
+}

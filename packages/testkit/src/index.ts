@@ -1,0 +1,2 @@
+export { root, freePort, sleep, waitForOk, Proc, startProc, type ProcOptions } from './procs.js'
+export { startSystem, type System, type ServiceName } from './system.js'

@@ -1,0 +1,66 @@
+import { html } from 'hono/html'
+import type { HtmlEscapedString } from 'hono/utils/html'
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>
+
+export type NavLink = { label: string; href: string }
+
+export type LayoutProps = {
+  title: string
+  body: Html
+  /** Shown under the title: where this page lives in the system. */
+  subtitle?: string
+  nav?: NavLink[]
+}
+
+// htmx swaps 2xx by default and ignores 4xx; we also swap 422 so a form comes back with
+// its message and what the user typed. Other 4xx/5xx raise htmx:responseError, which
+// dx.js shows next to the widget.
+const htmxConfig = JSON.stringify({
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '422', swap: true },
+    { code: '404', swap: true, error: true },
+    { code: '[45]..', swap: false, error: true },
+  ],
+})
+
+/** The one page frame used by the main app and every standalone service page. */
+export function layout({ title, body, subtitle, nav = [] }: LayoutProps) {
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta name="htmx-config" content="${htmxConfig}" />
+    <title>${title}</title>
+    <link rel="stylesheet" href="/assets/app.css" />
+    <script src="/assets/htmx.min.js" defer></script>
+    <script src="/assets/ws.min.js" defer></script>
+    <script src="/assets/sse.min.js" defer></script>
+    <script src="/assets/dx.js" defer></script>
+  </head>
+  <body class="min-h-screen bg-slate-100 text-slate-900 antialiased">
+    <header class="border-b border-slate-200 bg-white">
+      <div class="mx-auto flex max-w-6xl flex-wrap items-baseline gap-x-6 gap-y-2 px-4 py-3">
+        <a href="/" class="text-lg font-semibold tracking-tight text-indigo-700">${title}</a>
+        ${subtitle ? html`<span class="text-sm text-slate-500">${subtitle}</span>` : ''}
+        <nav class="ml-auto flex flex-wrap gap-4 text-sm">
+          ${nav.map((l) => html`<a class="text-slate-600 hover:text-indigo-700 hover:underline" href="${l.href}">${l.label}</a>`)}
+        </nav>
+      </div>
+    </header>
+    <main class="mx-auto max-w-6xl px-4 py-6">${body}</main>
+  </body>
+</html>`
+}
+
+/** The frame every widget sits in, so errors have a place to show in any page. */
+export function widgetFrame(name: string, title: string, inner: Html) {
+  return html`<div class="dx-widget rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-dx-widget="${name}">
+  <h2 class="mb-3 text-base font-semibold text-slate-800">${title}</h2>
+  <p class="dx-error mb-2 hidden rounded bg-red-50 px-2 py-1 text-sm text-red-700" role="alert"></p>
+  ${inner}
+</div>`
+}

@@ -1,0 +1,53 @@
+import type { Context } from 'hono'
+import { createService, hxTrigger } from '@dx/kit'
+import { validateText, type Store } from './store.js'
+import { todoWidget } from './views.js'
+
+/** The todo service: standalone page at `/`, widget and actions under `/todo`. */
+export function todoService(store: Store) {
+  const svc = createService({ name: 'todo', title: 'Todo' })
+  const { app } = svc
+
+  const widget = (c: Context, status: 200 | 404 | 422 = 200, form = {}) =>
+    c.html(todoWidget(store.list(), form), status)
+
+  // An id that is not a positive integer cannot exist: same answer as an unknown one.
+  const parseId = (raw: string) => (/^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : undefined)
+  const notFound = (c: Context, raw: string) =>
+    widget(c, 404, { notice: `Todo #${raw.slice(0, 20)} no longer exists; the list is refreshed.` })
+
+  app.get('/', (c) => c.html(svc.page(todoWidget(store.list()))))
+  app.get('/todo', (c) => widget(c))
+  app.get('/todo/items', (c) => c.json(store.list()))
+
+  app.post('/todo/items', async (c) => {
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    const checked = validateText(body.text)
+    if (!checked.ok) return widget(c, 422, { value: typeof body.text === 'string' ? body.text : '', error: checked.error })
+    const todo = store.add(checked.text)
+    c.header('HX-Trigger', hxTrigger({ 'todo:added': { id: todo.id, text: todo.text } }))
+    return widget(c)
+  })
+
+  app.patch('/todo/items/:id', async (c) => {
+    const id = parseId(c.req.param('id'))
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    if (body.done !== 'true' && body.done !== 'false') {
+      return c.text('done must be "true" or "false"', 400)
+    }
+    const todo = id === undefined ? undefined : store.setDone(id, body.done === 'true')
+    if (!todo) return notFound(c, c.req.param('id'))
+    c.header('HX-Trigger', hxTrigger({ 'todo:updated': { id: todo.id, text: todo.text, done: todo.done } }))
+    return widget(c)
+  })
+
+  app.delete('/todo/items/:id', (c) => {
+    const id = parseId(c.req.param('id'))
+    const todo = id === undefined ? undefined : store.remove(id)
+    if (!todo) return notFound(c, c.req.param('id'))
+    c.header('HX-Trigger', hxTrigger({ 'todo:removed': { id: todo.id, text: todo.text } }))
+    return widget(c)
+  })
+
+  return svc
+}
