@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs'
+import { parse as parseToml } from 'smol-toml'
+import { z } from 'zod'
+
+const httpUrl = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s)
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname === '/' && !u.search
+    } catch {
+      return false
+    }
+  },
+  { message: 'expected an http:// or https:// URL with no path, like "http://127.0.0.1:4001"' },
+)
+
+const ms = (max: number) => z.number().int().min(1).max(max)
+
+const serviceSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected a lowercase name like "todo" (a-z, 0-9, -)'),
+  title: z.string().min(1).optional(),
+  /** Defaults to `/NAME`. */
+  prefix: z.string().regex(/^\/[a-z0-9-]+$/, 'expected one path segment like "/todo"').optional(),
+  upstreams: z.array(httpUrl),
+  /** Where the widget fragment is; defaults to the prefix. */
+  widget: z.string().startsWith('/', 'expected a path starting with "/"').optional(),
+  standalone_url: httpUrl.optional(),
+  connect_timeout_ms: ms(60_000).default(1000),
+  response_timeout_ms: ms(600_000).default(5000),
+})
+
+const schema = z.strictObject({
+  gateway: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(4040),
+      body_limit_bytes: z.number().int().min(1).default(1024 * 1024),
+    })
+    .default({ port: 4040, body_limit_bytes: 1024 * 1024 }),
+  services: z.array(serviceSchema).min(1, 'expected at least one [[services]] entry'),
+})
+
+export type ServiceConfig = {
+  name: string
+  title: string
+  prefix: string
+  upstreams: URL[]
+  widget: string
+  standaloneUrl?: string
+  connectTimeoutMs: number
+  responseTimeoutMs: number
+}
+
+export type GatewayConfig = {
+  port: number
+  bodyLimitBytes: number
+  services: ServiceConfig[]
+}
+
+export class ConfigError extends Error {}
+
+function where(path: PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+    '',
+  )
+}
+
+/** `SERVICE_URL` for a service name: `todo` → `TODO_URL`, `my-svc` → `MY_SVC_URL`. */
+export const envVarFor = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_URL`
+
+/**
+ * Parses and validates a config file's text. Every problem is reported as
+ * `file: field: what was expected`, so a typo never starts a half-working gateway.
+ */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): GatewayConfig {
+  let raw: unknown
+  try {
+    raw = parseToml(text)
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid TOML: ${(e as Error).message.split('\n')[0]}`)
+  }
+  const result = schema.safeParse(raw)
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const field = where(i.path)
+      const msg = i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
+      return `${file}: ${field || '(top level)'}: ${msg}`
+    })
+    throw new ConfigError(lines.join('\n'))
+  }
+  const cfg = result.data
+  const seen = new Set<string>()
+  const services = cfg.services.map((s, i): ServiceConfig => {
+    const prefix = s.prefix ?? `/${s.name}`
+    if (prefix === '/_dx' || prefix === '/assets' || prefix === '/metrics' || prefix === '/healthz') {
+      throw new ConfigError(`${file}: services[${i}].prefix: "${prefix}" is reserved by the gateway`)
+    }
+    if (seen.has(prefix)) throw new ConfigError(`${file}: services[${i}].prefix: "${prefix}" is used twice`)
+    seen.add(prefix)
+    const fromEnv = env[envVarFor(s.name)]
+    const upstreams = fromEnv === undefined ? s.upstreams : parseUpstreamList(fromEnv, envVarFor(s.name))
+    return {
+      name: s.name,
+      title: s.title ?? s.name[0].toUpperCase() + s.name.slice(1),
+      prefix,
+      upstreams: upstreams.map((u) => new URL(u)),
+      widget: s.widget ?? prefix,
+      standaloneUrl: s.standalone_url,
+      connectTimeoutMs: s.connect_timeout_ms,
+      responseTimeoutMs: s.response_timeout_ms,
+    }
+  })
+  let port = cfg.gateway.port
+  if (env.PORT !== undefined) {
+    port = Number(env.PORT)
+    if (!/^\d+$/.test(env.PORT) || port > 65535) throw new ConfigError(`env PORT: expected a port number 0-65535, got "${env.PORT}"`)
+  }
+  return { port, bodyLimitBytes: cfg.gateway.body_limit_bytes, services }
+}
+
+function parseUpstreamList(value: string, varName: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const u of list) {
+    const r = httpUrl.safeParse(u)
+    if (!r.success) throw new ConfigError(`env ${varName}: "${u}": ${r.error.issues[0].message}`)
+  }
+  return list
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  return parseConfig(text, file, env)
+}

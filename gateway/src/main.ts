@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url'
+import { logger } from '@dx/kit'
+import { ConfigError, loadConfig } from './config.js'
+import { createGateway } from './server.js'
+
+const log = logger('gateway')
+const file = process.env.DX_CONFIG ?? fileURLToPath(new URL('../gateway.toml', import.meta.url))
+
+let cfg
+try {
+  cfg = loadConfig(file)
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e
+  console.error(`gateway: bad configuration\n${e.message}`)
+  process.exit(2)
+}
+
+const gw = createGateway(cfg)
+gw.server.listen(cfg.port, () => {
+  for (const s of cfg.services) {
+    log.info(`${s.prefix}/* → ${s.upstreams.map((u) => u.origin).join(', ') || '(no upstream)'}`)
+  }
+  log.info(`listening on http://localhost:${cfg.port}`)
+})
+gw.server.on('error', (e: NodeJS.ErrnoException) => {
+  log.error(e.code === 'EADDRINUSE' ? `port ${cfg.port} is already in use (set PORT to use another)` : 'server error', e)
+  process.exit(1)
+})
+
+// One bad request must not take every widget down with it: log and keep serving.
+process.on('uncaughtException', (e) => log.error('uncaught exception', e.stack ?? e))
+process.on('unhandledRejection', (e) => log.error('unhandled rejection', (e as Error)?.stack ?? e))
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, async () => {
+    log.info(`${sig}: shutting down`)
+    await gw.close()
+    process.exit(0)
+  })
+}
