@@ -1,0 +1,37 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { parseConfig } from '../src/config.js'
+import type { HxEvent } from '../src/events/hx-trigger.js'
+import { createGateway } from '../src/server.js'
+
+export async function listen(server: Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  return (server.address() as AddressInfo).port
+}
+
+/** A plain HTTP upstream on a random port, answering with `handler`. */
+export async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void, port = 0) {
+  const server = createServer(handler)
+  const p = await listen(server, port)
+  return {
+    server,
+    port: p,
+    url: `http://127.0.0.1:${p}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}
+
+/** An in-process gateway with one service `svc` pointing at `upstreams`. */
+export async function gateway(upstreams: string[], extra = '', gatewayExtra = '') {
+  const toml = `[gateway]\nport = 0\n${gatewayExtra}\n[[services]]\nname = "svc"\nupstreams = ${JSON.stringify(upstreams)}\n${extra}`
+  const events: Array<{ service: string; events: HxEvent[] }> = []
+  const gw = createGateway(parseConfig(toml, 'test.toml'), { onEvents: (service, e) => events.push({ service, events: e }) })
+  const port = await listen(gw.server)
+  return { ...gw, port, url: `http://127.0.0.1:${port}`, events }
+}
+
+export const htmx = { 'HX-Request': 'true' }
