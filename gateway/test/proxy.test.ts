@@ -122,7 +122,7 @@ describe('WebSocket upgrades', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/svc/ws?room=a`)
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)))
     ws.send('hello')
-    const [msg] = await new Promise<[Buffer]>((r) => ws.once('message', (...a) => r(a as [Buffer])))
+    const msg = await new Promise<Buffer>((r) => ws.once('message', (data) => r(data as Buffer)))
     assert.equal(msg.toString(), 'echo /svc/ws?room=a hello')
     ws.close()
   })

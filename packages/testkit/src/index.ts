@@ -1,2 +1,3 @@
 export { root, freePort, sleep, waitForOk, Proc, startProc, type ProcOptions } from './procs.js'
 export { startSystem, type System, type ServiceName } from './system.js'
+export { quantile, cpuMs } from './stats.js'
