@@ -71,7 +71,7 @@ function run() {
   const children = new Map<string, ChildProcess>()
   let stopping = false
   parts.forEach((p, i) => {
-    const child = spawn(p.cmd, p.args, { cwd: root, env: { ...process.env, FORCE_COLOR: tty ? '1' : '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(p.cmd, p.args, { cwd: root, env: { ...process.env, ...(tty ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }) }, stdio: ['ignore', 'pipe', 'pipe'] })
     children.set(p.name, child)
     const pre = prefix(p.name, i)
     for (const stream of [child.stdout!, child.stderr!]) {

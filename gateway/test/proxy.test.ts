@@ -228,3 +228,18 @@ describe('a dead or slow upstream', () => {
     await gw.close()
   })
 })
+
+test('a client that goes away aborts the upstream request', async () => {
+  let upstreamClosed: () => void
+  const closed = new Promise<void>((r) => (upstreamClosed = r))
+  const slow = await upstream((req) => req.socket.once('close', () => upstreamClosed()))
+  const gw = await gateway([slow.url])
+  const ac = new AbortController()
+  const pending = fetch(`${gw.url}/svc/slow`, { signal: ac.signal }).catch(() => 'aborted')
+  await sleep(100)
+  ac.abort()
+  assert.equal(await pending, 'aborted')
+  await closed
+  await gw.close()
+  await slow.close()
+})

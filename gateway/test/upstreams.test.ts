@@ -25,3 +25,11 @@ test('when all are down one is still tried, and excluded ones are avoided', () =
   assert.equal(u.pick(new Set([urls[0], urls[1]]))!.host, 'c:1')
   assert.equal(new Upstreams([]).pick(), undefined)
 })
+
+test('markDown and markUp report a change of state once', () => {
+  const u = new Upstreams(urls, 1000, () => 5)
+  assert.equal(u.markDown(urls[0]), true)
+  assert.equal(u.markDown(urls[0]), false)
+  assert.equal(u.markUp(urls[0]), true)
+  assert.equal(u.markUp(urls[0]), false)
+})

@@ -78,7 +78,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     const a = attempts.get(req)
     if (!a || a.done) return proxyRes.resume()
     finish(a)
-    a.route.upstreams.markUp(a.target)
+    if (a.route.upstreams.markUp(a.target)) log.info(`${a.route.service.name}: ${a.target.origin} is answering again`)
     const status = proxyRes.statusCode ?? 502
     const events = eventsOf(proxyRes.headers, (h, v) => {
       if (malformedSeen.size < 1000 && !malformedSeen.has(v)) {
@@ -166,9 +166,12 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
       finish(a)
       if (a.done) return
       const code = err.code
-      if (a.timedOut) return void fail(req, res, a, 'timeout')
+      if (a.timedOut) {
+        log.warn(`${route.service.name}: ${req.method} ${req.url} timed out at ${target.origin}`)
+        return void fail(req, res, a, 'timeout')
+      }
       if (isConnectError(code)) {
-        route.upstreams.markDown(target)
+        if (route.upstreams.markDown(target)) log.warn(`${route.service.name}: ${target.origin} ${code}; serving fallbacks until it answers`)
         // A read has no body, so it can go to the next replica; a write might have been received.
         if (a.isRead && tried.size < route.upstreams.size && !res.headersSent) return web(req, res, route, tried)
         return void fail(req, res, a, code === 'ECONNREFUSED' ? 'refused' : 'upstream-error')
@@ -235,7 +238,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     wsRoutes.set(req, route)
     proxy.ws(req, socket, head, { target }, (err: NodeJS.ErrnoException) => {
       if (!upgraded.has(req)) {
-        if (isConnectError(err.code)) route.upstreams.markDown(target)
+        if (isConnectError(err.code) && route.upstreams.markDown(target)) log.warn(`${route.service.name}: ${target.origin} ${err.code} (WebSocket)`)
         if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\nx-dx-fallback: refused\r\n\r\n')
       }
       socket.destroy()

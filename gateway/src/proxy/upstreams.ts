@@ -39,13 +39,20 @@ export class Upstreams {
     return fallback
   }
 
-  markDown(url: URL) {
+  /** Returns true when the replica was up until now, so the change is logged once. */
+  markDown(url: URL): boolean {
     const idx = this.urls.indexOf(url)
-    if (idx >= 0) this.downUntil[idx] = this.now() + this.backoffMs
+    if (idx < 0) return false
+    const wasUp = this.downUntil[idx] === 0
+    this.downUntil[idx] = this.now() + this.backoffMs
+    return wasUp
   }
 
-  markUp(url: URL) {
+  /** Returns true when the replica was down until now. */
+  markUp(url: URL): boolean {
     const idx = this.urls.indexOf(url)
-    if (idx >= 0) this.downUntil[idx] = 0
+    if (idx < 0 || this.downUntil[idx] === 0) return false
+    this.downUntil[idx] = 0
+    return true
   }
 }
