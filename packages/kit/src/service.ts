@@ -24,7 +24,13 @@ export type Service = {
   onShutdown: (fn: () => void | Promise<void>) => void
   /** The standalone page around a widget, same layout as the main app. */
   page: (widget: HtmlEscapedString | Promise<HtmlEscapedString>) => HtmlEscapedString | Promise<HtmlEscapedString>
-  start: (opts?: { port?: number; hostname?: string; websocket?: { server: WebSocketServerLike } }) => Promise<Server>
+  start: (opts?: {
+    port?: number
+    hostname?: string
+    websocket?: { server: WebSocketServerLike }
+    /** Called before the first connection is accepted, e.g. to handle `upgrade` itself. */
+    onServer?: (server: Server) => void
+  }) => Promise<Server>
 }
 
 /** The parts of the protocol every service shares: health, manifest, events, assets, lifecycle. */
@@ -80,6 +86,7 @@ export function createService(opts: ServiceOptions): Service {
           resolve(s as Server)
         },
       ) as Server
+      o.onServer?.(s)
     })
     const stop = async (signal: string) => {
       if (draining) return
