@@ -29,4 +29,48 @@
       if (box) box.classList.add('hidden')
     }
   })
+
+  // htmx-ext-ws: say on the page whether the socket is up, and why it closed when it will
+  // not come back on its own (1006, 1011, 1012 and 1013 are retried by the extension).
+  function wsStatus(elt, text, bad) {
+    var box = elt.querySelector('[data-dx-ws-status]')
+    if (!box) return
+    box.textContent = text
+    box.classList.toggle('text-red-700', !!bad)
+  }
+  var retried = [1006, 1011, 1012, 1013]
+  document.addEventListener('htmx:wsOpen', function (e) {
+    wsStatus(e.target, 'connected')
+  })
+  document.addEventListener('htmx:wsClose', function (e) {
+    var ev = e.detail.event
+    if (retried.indexOf(ev.code) >= 0) wsStatus(e.target, 'reconnecting…', true)
+    else if (ev.code !== 1000 && ev.code !== 1005) wsStatus(e.target, 'disconnected' + (ev.reason ? ': ' + ev.reason : '') + ' — reload to rejoin', true)
+  })
+  // Retry quickly while a service restarts, but never hammer it: full jitter, capped at 5 s.
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (n) {
+      return Math.min(5000, 500 * Math.pow(2, Math.min(n, 4))) * Math.random()
+    }
+  }
+  // A sent message leaves the input; a refused one comes back from the server with its text.
+  document.addEventListener('htmx:wsAfterSend', function (e) {
+    var form = e.target.closest && e.target.closest('form[data-dx-reset-on-send]')
+    if (!form) return
+    form.querySelectorAll('input:not([type=hidden]), textarea').forEach(function (input) {
+      input.value = ''
+      input.removeAttribute('value')
+    })
+  })
+  // Live lists stay scrolled to the newest entry unless the reader scrolled up.
+  document.addEventListener('htmx:wsBeforeMessage', function (e) {
+    e.target.querySelectorAll('[data-dx-autoscroll]').forEach(function (box) {
+      box.dataset.dxAtEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40 ? '1' : ''
+    })
+  })
+  document.addEventListener('htmx:wsAfterMessage', function (e) {
+    e.target.querySelectorAll('[data-dx-autoscroll]').forEach(function (box) {
+      if (box.dataset.dxAtEnd !== '') box.scrollTop = box.scrollHeight
+    })
+  })
 })()

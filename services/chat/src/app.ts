@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto'
+import type { Context } from 'hono'
+import { getCookie, setCookie } from 'hono/cookie'
+import { createService } from '@dx/kit'
+import type { Hub } from './hub.js'
+import { nickError, roomError } from './rules.js'
+import { joinWidget, roomWidget, type JoinForm } from './views.js'
+
+const NICK_COOKIE = 'dx_chat_nick'
+
+/** The chat service's HTTP side: standalone page, widget, joining a room. Messages go over `/chat/ws`. */
+export function chatService(hub: Pick<Hub, 'rooms' | 'isTaken'>) {
+  const svc = createService({ name: 'chat', title: 'Chat' })
+  const { app } = svc
+
+  // A returning user finds their nickname filled in; it is only a suggestion, checked on join.
+  const remembered = (c: Context): JoinForm => {
+    const nick = c.req.query('nick') ?? getCookie(c, NICK_COOKIE)
+    const room = c.req.query('room')
+    return { nick: nickError(nick) ? undefined : nick, room: roomError(room) ? undefined : room }
+  }
+
+  app.get('/', (c) => c.html(svc.page(joinWidget(hub.rooms(), remembered(c)))))
+  app.get('/chat', (c) => c.html(joinWidget(hub.rooms(), remembered(c))))
+  app.get('/chat/rooms', (c) => c.json(hub.rooms()))
+
+  app.post('/chat/join', async (c) => {
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    const nick = typeof body.nick === 'string' ? body.nick.trim() : ''
+    const room = typeof body.room === 'string' ? body.room.trim() : ''
+    const form = { nick: nick.slice(0, 100), room: room.slice(0, 100) }
+    const error = nickError(nick) ?? roomError(room) ?? (hub.isTaken(room, nick) ? `That nickname is taken here: someone is already ${nick} in #${room}.` : null)
+    if (error) return c.html(joinWidget(hub.rooms(), { ...form, error }), 422)
+    setCookie(c, NICK_COOKIE, nick, { path: '/', sameSite: 'Lax', maxAge: 365 * 24 * 3600 })
+    return c.html(roomWidget({ room, nick, sid: randomUUID(), rooms: hub.rooms() }))
+  })
+
+  return svc
+}

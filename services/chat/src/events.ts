@@ -1,0 +1,25 @@
+import type { Message } from './history.js'
+import { NAME_CHARS } from './rules.js'
+
+/** What chat replicas tell each other over the bus, on subject `dx.chat.<room>`. */
+export type ChatEvent =
+  | ({ kind: 'message' } & Message)
+  | { kind: 'presence'; id: string; room: string; nick: string; verb: 'joined' | 'left'; time: string }
+
+// Room names may hold ".", the subject separator; "~" is not a room character, so the
+// mapping cannot collide.
+export const roomSubject = (room: string) => `dx.chat.${room.replaceAll('.', '~')}`
+export const ALL_ROOMS = 'dx.chat.>'
+
+const str = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max
+
+/** Events come from other processes: check their shape before they reach a page. */
+export function asChatEvent(v: unknown): ChatEvent | null {
+  if (!v || typeof v !== 'object') return null
+  const e = v as Record<string, unknown>
+  if (!str(e.id, 100) || !str(e.room, 32) || !str(e.nick, 24) || !str(e.time, 40)) return null
+  if (!NAME_CHARS.test(e.room as string) || !NAME_CHARS.test(e.nick as string)) return null
+  if (e.kind === 'message' && str(e.text, 4000)) return e as ChatEvent
+  if (e.kind === 'presence' && (e.verb === 'joined' || e.verb === 'left')) return e as ChatEvent
+  return null
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Bus } from '@dx/bus'
+import { SeenIds, type Logger } from '@dx/kit'
+import { WebSocket } from 'ws'
+import { ALL_ROOMS, asChatEvent, roomSubject, type ChatEvent } from './events.js'
+import type { History } from './history.js'
+import { Presence } from './presence.js'
+import { RateLimiter } from './rate.js'
+import { checkText, nickError, parseFrame, roomError } from './rules.js'
+import * as views from './views.js'
+
+export type HubOptions = {
+  bus: Bus
+  history: History
+  log: Logger
+  /** Messages allowed per connection in `rateWindowMs`. */
+  rateMax?: number
+  rateWindowMs?: number
+  /** A socket that misses one ping interval's pong is dropped. */
+  pingMs?: number
+}
+
+type Conn = { ws: WebSocket; room: string; nick: string; limiter: RateLimiter; alive: boolean }
+
+// A socket this far behind is a client that cannot keep up; 1013 tells htmx-ext-ws to come back later.
+const MAX_BUFFERED = 4 * 1024 * 1024
+const SID = /^[A-Za-z0-9-]{8,64}$/
+
+/**
+ * The rooms of this process: sockets in, bus out, bus in, sockets out. Every message
+ * goes through the bus, even to sockets on this process, so that replicas sharing a bus
+ * see the same rooms.
+ */
+export function createHub(opts: HubOptions) {
+  const { bus, history, log, rateMax = 20, rateWindowMs = 10_000 } = opts
+  const presence = new Presence<Conn>()
+  const seen = new SeenIds()
+  const conns = new Set<Conn>()
+  const pendingMembers = new Set<string>()
+  let pendingRooms = false
+
+  const send = (c: Conn, frame: string) => {
+    if (c.ws.readyState !== WebSocket.OPEN) return
+    if (c.ws.bufferedAmount > MAX_BUFFERED) {
+      log.warn(`${c.nick} in #${c.room} is too far behind; closing with 1013`)
+      c.ws.close(1013, 'too far behind')
+      return
+    }
+    c.ws.send(frame)
+  }
+  const toRoom = (room: string, frame: string) => {
+    for (const c of presence.connections(room)) send(c, frame)
+  }
+
+  // Member and room lists change in bursts (a page of reconnects after a restart): one
+  // update per burst rather than one per join.
+  function membersChanged(room: string) {
+    if (pendingMembers.size === 0) setTimeout(flushMembers, 100)
+    pendingMembers.add(room)
+  }
+  function flushMembers() {
+    for (const room of pendingMembers) toRoom(room, String(views.membersFrame(presence.members(room))))
+    pendingMembers.clear()
+  }
+  function roomsChanged() {
+    if (pendingRooms) return
+    pendingRooms = true
+    setTimeout(() => {
+      pendingRooms = false
+      const rooms = presence.rooms()
+      for (const c of conns) send(c, String(views.roomsFrame(rooms, c.nick, c.room)))
+    }, 500)
+  }
+
+  function deliver(data: unknown) {
+    const e = asChatEvent(data)
+    if (!e) return log.warn('dropped a malformed chat event from the bus')
+    if (!seen.add(e.id)) return
+    if (e.kind === 'message') {
+      const { kind: _, ...m } = e
+      history.add(m)
+      toRoom(e.room, String(views.messageFrame(m)))
+    } else {
+      toRoom(e.room, String(views.presenceFrame(e.nick, e.verb, e.time)))
+    }
+  }
+  const unsubscribe = bus.subscribe(ALL_ROOMS, deliver)
+
+  const publish = (e: ChatEvent) => bus.publish(roomSubject(e.room), e).catch((err) => log.error('bus publish failed', err))
+  const announce = (c: Conn, verb: 'joined' | 'left') =>
+    publish({ kind: 'presence', id: randomUUID(), room: c.room, nick: c.nick, verb, time: new Date().toISOString() })
+
+  /** Refuses a socket with a message the page shows, then a close code that stops reconnecting. */
+  function refuse(ws: WebSocket, message: string, reason: string) {
+    ws.send(String(views.noticeFrame(message)))
+    ws.close(1008, reason)
+  }
+
+  function onMessage(c: Conn, data: Buffer, isBinary: boolean) {
+    const frame = parseFrame(data, isBinary)
+    if (!frame.ok) {
+      log.warn(`closing ${c.nick}'s socket in #${c.room} with 1008: ${frame.reason}`)
+      return c.ws.close(1008, frame.reason.slice(0, 120))
+    }
+    const checked = checkText(frame.text)
+    const kept = String(frame.text)
+    if (!checked.ok) return send(c, String(views.noticeFrame(checked.error)) + String(views.messageForm(kept, true)))
+    if (!c.limiter.allow()) {
+      return send(c, String(views.noticeFrame(`Slow down: at most ${rateMax} messages in ${rateWindowMs / 1000} seconds. This one was not sent.`)) + String(views.messageForm(kept, true)))
+    }
+    void publish({ kind: 'message', id: randomUUID(), room: c.room, nick: c.nick, text: checked.text, time: new Date().toISOString() })
+  }
+
+  function connect(ws: WebSocket, req: IncomingMessage) {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams
+    const room = q.get('room')
+    const nick = q.get('nick')
+    const sid = q.get('sid') ?? ''
+    const bad = nickError(nick) ?? roomError(room) ?? (SID.test(sid) ? null : 'The session id is missing; reload the page.')
+    ws.on('error', (e) => log.warn('socket error', e))
+    if (bad) return refuse(ws, bad, 'bad nickname, room or session')
+
+    const c: Conn = { ws, room: room!, nick: nick!, limiter: new RateLimiter(rateMax, rateWindowMs), alive: true }
+    const joined = presence.join(c.room, c.nick, sid, c)
+    if (!joined.ok) return refuse(ws, `That nickname is taken here: ${c.nick} is already in #${c.room}.`, 'nickname taken')
+    if (joined.replaced) {
+      conns.delete(joined.replaced)
+      joined.replaced.ws.close(4000, 'replaced by a newer connection')
+    }
+    conns.add(c)
+    send(c, String(views.joinedFrame(c.room, history.recent(c.room), presence.members(c.room))))
+    if (!joined.replaced) void announce(c, 'joined')
+    membersChanged(c.room)
+    roomsChanged()
+
+    ws.on('pong', () => (c.alive = true))
+    ws.on('message', (data, isBinary) => onMessage(c, data as Buffer, isBinary))
+    ws.on('close', () => {
+      conns.delete(c)
+      if (!presence.leave(c.room, c.nick, c)) return
+      void announce(c, 'left')
+      membersChanged(c.room)
+      roomsChanged()
+    })
+  }
+
+  // Browsers answer pings on their own; a connection that did not since the last one is gone.
+  const heartbeat = setInterval(() => {
+    for (const c of conns) {
+      if (!c.alive) {
+        log.info(`${c.nick} in #${c.room} missed a heartbeat; dropping`)
+        c.ws.terminate()
+        continue
+      }
+      c.alive = false
+      c.ws.ping()
+    }
+  }, opts.pingMs ?? 10_000)
+  heartbeat.unref()
+
+  /** Closes every socket with 1012 (service restart): htmx-ext-ws reconnects on it. */
+  function shutdown() {
+    clearInterval(heartbeat)
+    unsubscribe()
+    for (const c of conns) c.ws.close(1012, 'service restart')
+  }
+
+  return { connect, shutdown, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick), size: () => conns.size }
+}
+export type Hub = ReturnType<typeof createHub>

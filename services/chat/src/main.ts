@@ -1,0 +1,34 @@
+import { memoryBus } from '@dx/bus'
+import { logger } from '@dx/kit'
+import { chatService } from './app.js'
+import { openHistory } from './history.js'
+import { createHub } from './hub.js'
+import { attachSockets } from './sockets.js'
+
+const log = logger('chat')
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (Number.isInteger(n) && n > 0) return n
+  log.error(`${name}=${JSON.stringify(raw)}: expected a positive whole number`)
+  process.exit(2)
+}
+
+const hub = createHub({
+  bus: memoryBus((e, subject) => log.error(`handler for ${subject} failed`, e)),
+  history: openHistory(process.env.CHAT_DB ?? './data/chat.db'),
+  log,
+  rateMax: positive('CHAT_RATE_MAX', 20),
+  rateWindowMs: positive('CHAT_RATE_WINDOW_MS', 10_000),
+  pingMs: positive('CHAT_PING_MS', 10_000),
+})
+const svc = chatService(hub)
+await svc.start({
+  port: positive('CHAT_PORT', positive('PORT', 4002)),
+  onServer: (server) => {
+    const sockets = attachSockets(server, hub, log)
+    svc.onShutdown(() => sockets.close())
+  },
+})
