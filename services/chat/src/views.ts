@@ -27,16 +27,16 @@ export function joinWidget(rooms: RoomCount[], form: JoinForm = {}) {
   return widgetFrame(
     'chat',
     'Chat',
-    html`<form class="chat-join grid gap-2 sm:grid-cols-[1fr_1fr_auto]" hx-post="/chat/join" ${target}>
+    html`<form class="chat-join flex flex-wrap gap-2" hx-post="/chat/join" ${target}>
   <input name="nick" aria-label="Nickname" placeholder="Nickname" required maxlength="${MAX_NICK}" pattern="${namePattern}"
-    value="${form.nick ?? ''}" autocomplete="nickname" class="rounded border border-slate-300 px-2 py-1" />
+    value="${form.nick ?? ''}" autocomplete="nickname" class="min-w-0 flex-1 basis-28 rounded border border-slate-300 px-2 py-1" />
   <input name="room" aria-label="Room" placeholder="Room" required maxlength="${MAX_ROOM}" pattern="${namePattern}"
-    value="${form.room ?? 'lobby'}" list="chat-room-names" class="rounded border border-slate-300 px-2 py-1" />
+    value="${form.room ?? 'lobby'}" list="chat-room-names" class="min-w-0 flex-1 basis-28 rounded border border-slate-300 px-2 py-1" />
   <datalist id="chat-room-names">${rooms.map((r) => html`<option value="${r.room}"></option>`)}</datalist>
   <button type="submit" class="rounded bg-indigo-600 px-3 py-1 text-white hover:bg-indigo-700">Join</button>
 </form>
 ${form.error ? html`<p class="chat-join-error mt-1 text-sm text-red-700" role="alert">${form.error}</p>` : ''}
-<p class="mt-2 text-xs text-slate-500">Nickname and room: 1–24 and 1–32 letters, digits, "_", "-" or ".".</p>
+<p class="mt-2 text-xs text-slate-500">Nickname up to 24 and room up to 32 characters: letters, digits, <code>_ - .</code></p>
 <h3 class="mt-3 text-sm font-medium text-slate-700">Rooms</h3>
 <ul class="mt-1 flex flex-wrap gap-x-4 text-sm">${roomButtons(rooms)}</ul>`,
   )
@@ -76,7 +76,7 @@ export function roomWidget(opts: { room: string; nick: string; sid: string; room
 export function messageForm(value = '', oob = false) {
   return html`<form id="chat-form" ws-send class="mt-2 flex gap-2" data-dx-reset-on-send ${oob ? html`hx-swap-oob="true"` : ''}>
   <input name="text" aria-label="Message" placeholder="Say something" required maxlength="${MAX_TEXT}" autocomplete="off"
-    value="${value}" class="flex-1 rounded border border-slate-300 px-2 py-1 focus:border-indigo-500 focus:outline-none" />
+    value="${value}" class="min-w-0 flex-1 rounded border border-slate-300 px-2 py-1 focus:border-indigo-500 focus:outline-none" />
   <button type="submit" class="rounded bg-indigo-600 px-3 py-1 text-white hover:bg-indigo-700">Send</button>
 </form>`
 }
