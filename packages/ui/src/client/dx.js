@@ -12,12 +12,20 @@
     box.textContent = text
     box.classList.remove('hidden')
   }
+  // An HTML error body is shown as its text, never as markup.
+  function bodyText(xhr) {
+    var text = xhr.responseText || xhr.statusText
+    if (/html/.test(xhr.getResponseHeader('content-type') || '')) {
+      text = new DOMParser().parseFromString(text, 'text/html').body.textContent || ''
+    }
+    return text.replace(/\s+/g, ' ').trim()
+  }
   document.addEventListener('htmx:responseError', function (e) {
     var xhr = e.detail.xhr
     var reason = xhr.getResponseHeader('X-Dx-Fallback')
     var msg = reason
       ? 'The service is unavailable (' + reason + '); your change was not saved. Try again in a moment.'
-      : 'Request failed (' + xhr.status + '): ' + (xhr.responseText || xhr.statusText).slice(0, 200)
+      : 'Request failed (' + xhr.status + '): ' + bodyText(xhr).slice(0, 200)
     show(e.detail.elt, msg)
   })
   document.addEventListener('htmx:sendError', function (e) {
