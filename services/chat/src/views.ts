@@ -55,17 +55,17 @@ export function roomWidget(opts: { room: string; nick: string; sid: string; room
     <span class="chat-status text-xs text-slate-500" data-dx-ws-status role="status">connecting…</span>
     <button class="ml-auto rounded px-2 py-0.5 text-xs text-slate-600 hover:bg-slate-100" hx-get="/chat?nick=${encodeURIComponent(nick)}" ${target}>Leave</button>
   </div>
-  <div class="mt-2 grid gap-3 sm:grid-cols-[1fr_9rem]">
+  <div class="@container mt-2"><div class="grid gap-3 @md:grid-cols-[1fr_9rem]">
     <div id="chat-messages" class="h-64 overflow-y-auto rounded border border-slate-100 bg-slate-50 p-2 text-sm" data-dx-autoscroll aria-live="polite">
       <p class="text-slate-400">Loading messages…</p>
     </div>
-    <aside class="text-sm">
-      <h3 class="font-medium text-slate-700">In this room</h3>
-      <ul id="chat-members" class="mb-2"></ul>
-      <h3 class="font-medium text-slate-700">Rooms</h3>
-      <ul id="chat-rooms">${roomButtons(opts.rooms, nick, room)}</ul>
+    <aside class="flex flex-wrap gap-x-6 text-sm @md:block">
+      <div><h3 class="font-medium text-slate-700">In this room</h3>
+      <ul id="chat-members" class="mb-2"></ul></div>
+      <div><h3 class="font-medium text-slate-700">Rooms</h3>
+      <ul id="chat-rooms">${roomButtons(opts.rooms, nick, room)}</ul></div>
     </aside>
-  </div>
+  </div></div>
   ${notice()}
   ${messageForm()}
 </div>`,
@@ -93,7 +93,7 @@ function line(m: Message) {
 /** Everything a socket gets when it (re)joins: the room's history and members replace what the page had. */
 export function joinedFrame(room: string, history: Message[], members: string[]) {
   return html`<div id="chat-messages" hx-swap-oob="innerHTML">${
-    history.length === 0 ? html`<p class="text-slate-400">No messages in #${room} yet. Say hello!</p>` : history.map(line)
+    history.length === 0 ? html`<p class="text-slate-400 not-only:hidden">No messages in #${room} yet. Say hello!</p>` : history.map(line)
   }</div>
 ${membersFrame(members)}
 ${notice()}`
