@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { openDatabase } from '@dx/kit/sqlite'
 
 export type Message = { id: string; room: string; nick: string; text: string; time: string }
 
@@ -14,12 +12,8 @@ type Row = Message & { seq: number }
  * replica receives it first.
  */
 export function openHistory(file: string, size = HISTORY_SIZE) {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
   // NORMAL in WAL mode survives a crash of the process; chat does not need the fsync per message.
-  db.pragma('synchronous = NORMAL')
-  db.pragma('busy_timeout = 5000')
+  const db = openDatabase(file, 'NORMAL')
   db.exec(`create table if not exists messages (
     seq integer primary key autoincrement,
     id text not null unique,

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { openDatabase } from '@dx/kit/sqlite'
 import type { Story } from './hn.js'
 
 /** What the favourites list shows, kept so it renders with the API down. */
@@ -20,11 +18,7 @@ const toFavorite = (r: Row): Favorite => ({
  * acknowledged, so it survives a kill -9 of the process.
  */
 export function openStore(file: string) {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('busy_timeout = 5000')
+  const db = openDatabase(file)
   db.exec(`create table if not exists favorites (
     id integer primary key,
     title text not null,

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { openDatabase } from '@dx/kit/sqlite'
 
 export type Todo = { id: number; text: string; done: boolean; createdAt: string }
 
@@ -23,11 +21,7 @@ const toTodo = (r: Row): Todo => ({ id: r.id, text: r.text, done: r.done === 1, 
  * acknowledged, so it survives a kill -9 of the process (and a power cut).
  */
 export function openStore(file: string) {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('busy_timeout = 5000')
+  const db = openDatabase(file)
   db.exec(`create table if not exists todos (
     id integer primary key autoincrement,
     text text not null,
