@@ -36,7 +36,6 @@ export function createHub(opts: HubOptions) {
   const { bus, history, log, rateMax = 20, rateWindowMs = 10_000 } = opts
   const presence = new Presence<Conn>()
   const seen = new SeenIds()
-  const conns = new Set<Conn>()
   const pendingMembers = new Set<string>()
   let pendingRooms = false
 
@@ -69,7 +68,7 @@ export function createHub(opts: HubOptions) {
     setTimeout(() => {
       pendingRooms = false
       const rooms = presence.rooms()
-      for (const c of conns) send(c, String(views.roomsFrame(rooms, c.nick, c.room)))
+      for (const c of presence.all()) send(c, String(views.roomsFrame(rooms, c.nick, c.room)))
     }, 500)
   }
 
@@ -93,9 +92,12 @@ export function createHub(opts: HubOptions) {
 
   /** Refuses a socket with a message the page shows, then a close code that stops reconnecting. */
   function refuse(ws: WebSocket, message: string, reason: string) {
-    ws.send(String(views.noticeFrame(message)))
+    ws.send(String(views.notice(message)))
     ws.close(1008, reason)
   }
+
+  /** The reason goes to the notice line and what was typed back into the input. */
+  const refused = (c: Conn, reason: string, typed: string) => send(c, String(views.notice(reason)) + String(views.messageForm(typed, true)))
 
   function onMessage(c: Conn, data: Buffer, isBinary: boolean) {
     const frame = parseFrame(data, isBinary)
@@ -104,11 +106,9 @@ export function createHub(opts: HubOptions) {
       return c.ws.close(1008, frame.reason.slice(0, 120))
     }
     const checked = checkText(frame.text)
-    const kept = String(frame.text)
-    if (!checked.ok) return send(c, String(views.noticeFrame(checked.error)) + String(views.messageForm(kept, true)))
-    if (!c.limiter.allow()) {
-      return send(c, String(views.noticeFrame(`Slow down: at most ${rateMax} messages in ${rateWindowMs / 1000} seconds. This one was not sent.`)) + String(views.messageForm(kept, true)))
-    }
+    const typed = String(frame.text)
+    if (!checked.ok) return refused(c, checked.error, typed)
+    if (!c.limiter.allow()) return refused(c, `Slow down: at most ${rateMax} messages in ${rateWindowMs / 1000} seconds. This one was not sent.`, typed)
     void publish({ kind: 'message', id: randomUUID(), room: c.room, nick: c.nick, text: checked.text, time: new Date().toISOString() })
   }
 
@@ -124,11 +124,7 @@ export function createHub(opts: HubOptions) {
     const c: Conn = { ws, room: room!, nick: nick!, limiter: new RateLimiter(rateMax, rateWindowMs), alive: true }
     const joined = presence.join(c.room, c.nick, sid, c)
     if (!joined.ok) return refuse(ws, `That nickname is taken here: ${c.nick} is already in #${c.room}.`, 'nickname taken')
-    if (joined.replaced) {
-      conns.delete(joined.replaced)
-      joined.replaced.ws.close(4000, 'replaced by a newer connection')
-    }
-    conns.add(c)
+    joined.replaced?.ws.close(4000, 'replaced by a newer connection')
     send(c, String(views.joinedFrame(c.room, history.recent(c.room), presence.members(c.room))))
     if (!joined.replaced) void announce(c, 'joined')
     membersChanged(c.room)
@@ -137,7 +133,6 @@ export function createHub(opts: HubOptions) {
     ws.on('pong', () => (c.alive = true))
     ws.on('message', (data, isBinary) => onMessage(c, data as Buffer, isBinary))
     ws.on('close', () => {
-      conns.delete(c)
       if (!presence.leave(c.room, c.nick, c)) return
       void announce(c, 'left')
       membersChanged(c.room)
@@ -147,7 +142,7 @@ export function createHub(opts: HubOptions) {
 
   // Browsers answer pings on their own; a connection that did not since the last one is gone.
   const heartbeat = setInterval(() => {
-    for (const c of conns) {
+    for (const c of presence.all()) {
       if (!c.alive) {
         log.info(`${c.nick} in #${c.room} missed a heartbeat; dropping`)
         c.ws.terminate()
@@ -163,9 +158,9 @@ export function createHub(opts: HubOptions) {
   function shutdown() {
     clearInterval(heartbeat)
     unsubscribe()
-    for (const c of conns) c.ws.close(1012, 'service restart')
+    for (const c of presence.all()) c.ws.close(1012, 'service restart')
   }
 
-  return { connect, shutdown, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick), size: () => conns.size }
+  return { connect, shutdown, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick) }
 }
 export type Hub = ReturnType<typeof createHub>

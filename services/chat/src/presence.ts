@@ -39,6 +39,11 @@ export class Presence<C> {
     return [...(this.byRoom.get(room)?.values() ?? [])].map((m) => m.conn)
   }
 
+  /** Every connection, in all rooms. */
+  all(): C[] {
+    return [...this.byRoom.values()].flatMap((members) => [...members.values()].map((m) => m.conn))
+  }
+
   /** Rooms with members, busiest first. */
   rooms(): Array<{ room: string; count: number }> {
     return [...this.byRoom].map(([room, m]) => ({ room, count: m.size })).sort((a, b) => b.count - a.count || a.room.localeCompare(b.room))

@@ -110,4 +110,3 @@ export const membersFrame = (members: string[]) =>
 export const roomsFrame = (rooms: RoomCount[], nick: string, room: string) =>
   html`<ul id="chat-rooms">${roomButtons(rooms, nick, room)}</ul>`
 
-export const noticeFrame = (text: string) => notice(text)

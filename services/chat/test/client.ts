@@ -47,15 +47,10 @@ export class ChatClient {
   }
 
   private async retry() {
-    while (!this.stopped) {
-      await new Promise((r) => setTimeout(r, 200))
-      try {
-        return await this.connect()
-      } catch {
-        // still down: a refused handshake closes with 1006, which retries on its own
-        return
-      }
-    }
+    await new Promise((r) => setTimeout(r, 200))
+    if (this.stopped) return
+    // Still down: the refused handshake closes with 1006, which lands here again.
+    await this.connect().catch(() => {})
   }
 
   private wake() {
