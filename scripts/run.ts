@@ -1,111 +1,220 @@
 // `make start` / `make watch` / `make stop`: runs every part of the system in one
-// terminal, each log line prefixed with its process name; Ctrl-C stops them all.
+// terminal, each log line prefixed with its part's name; Ctrl-C or `make stop` stops them
+// all. Which part runs on which port comes from lib/plan.ts; what happens when a part
+// exits, from lib/supervisor.ts.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { answers200, portProblem } from './lib/net.js'
+import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
+import { Supervisor, type Exit } from './lib/supervisor.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const pidFile = join(root, '.dx', 'run.pid')
+// Its own DX_RUN_DIR lets a test (or a second checkout) run beside a developer's instance.
+const pidFile = join(resolve(root, process.env.DX_RUN_DIR ?? '.dx'), 'run.pid')
 const watch = process.argv.includes('--watch')
-const tsx = join(root, 'node_modules', '.bin', 'tsx')
-const tailwind = join(root, 'node_modules', '.bin', 'tailwindcss')
+const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+// tsx compiles every file on a cold start; on a busy 2-core machine that takes a while.
+const START_TIMEOUT_MS = 60_000
+const TAIL_LINES = 15
 
-type Part = { name: string; cmd: string; args: string[]; url?: string }
-
-const parts: Part[] = [
-  { name: 'todo', entry: 'services/todo/src/main.ts', port: process.env.TODO_PORT ?? '4001' },
-  { name: 'chat', entry: 'services/chat/src/main.ts', port: process.env.CHAT_PORT ?? '4002' },
-  { name: 'news', entry: 'services/news/src/main.ts', port: process.env.NEWS_PORT ?? '4003' },
-  { name: 'gateway', entry: 'gateway/src/main.ts', port: process.env.PORT ?? '4040' },
-]
-  .filter((p) => existsSync(join(root, p.entry)))
-  .map((p) => ({
-    name: p.name,
-    // tsx watch restarts one process when a file it imports changes; the others keep running.
-    cmd: tsx,
-    args: watch ? ['watch', '--clear-screen=false', p.entry] : [p.entry],
-    url: `http://localhost:${p.port}`,
-  }))
-if (watch) parts.push({ name: 'css', cmd: tailwind, args: ['-i', 'packages/ui/src/app.css', '-o', 'packages/ui/dist/app.css', '--watch=always'] })
-
-const colors = [36, 35, 33, 32, 34, 31]
 const tty = process.stdout.isTTY
-const width = Math.max(...parts.map((p) => p.name.length))
-
-function prefix(name: string, i: number) {
-  const label = name.padEnd(width)
-  return tty ? `\x1b[${colors[i % colors.length]}m${label} |\x1b[0m ` : `${label} | `
+const colors = [36, 35, 33, 32, 34, 31]
+let width = 2
+const label = (name: string, color: number) => {
+  const text = `${name.padEnd(width)} |`
+  return tty ? `\x1b[${color}m${text}\x1b[0m ` : `${text} `
 }
+/** The runner's own lines, apart from what the parts print. */
+const say = (line: string) => process.stdout.write(`${label('dx', 1)}${line}\n`)
 
-function stopOther() {
-  if (!existsSync(pidFile)) {
-    console.log('distributex is not running (no .dx/run.pid)')
-    return
-  }
-  const pid = Number(readFileSync(pidFile, 'utf8'))
+function readPid(): number | undefined {
   try {
-    process.kill(pid, 'SIGTERM')
-    console.log(`stopping distributex (pid ${pid})`)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
-    console.log(`distributex (pid ${pid}) was not running; removed stale .dx/run.pid`)
-    rmSync(pidFile, { force: true })
+    return undefined
   }
 }
 
-function run() {
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8'))
-    try {
-      process.kill(pid, 0)
-      console.error(`distributex is already running (pid ${pid}); run "make stop" first`)
-      process.exit(1)
-    } catch {
-      // stale pid file from a crash: take over
-    }
+function alive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
-  mkdirSync(join(root, '.dx'), { recursive: true })
-  writeFileSync(pidFile, String(process.pid))
+}
 
-  const children = new Map<string, ChildProcess>()
-  let stopping = false
-  parts.forEach((p, i) => {
-    const child = spawn(p.cmd, p.args, { cwd: root, env: { ...process.env, ...(tty ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }) }, stdio: ['ignore', 'pipe', 'pipe'] })
-    children.set(p.name, child)
-    const pre = prefix(p.name, i)
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(pre + line + '\n'))
-    }
-    child.on('exit', (code, signal) => {
-      children.delete(p.name)
-      if (!stopping) process.stdout.write(`${pre}exited (${signal ?? `code ${code}`}); the others keep running\n`)
-      if (stopping && children.size === 0) done()
-    })
-  })
+/** A pid file outlives a crash and pids are reused: only signal a process that is a runner. */
+function isRunner(pid: number) {
+  if (!alive(pid)) return false
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run.ts')
+  } catch {
+    return true // no /proc here: trust the pid
+  }
+}
 
-  const urls = parts.filter((p) => p.url).map((p) => `  ${(p.name === 'gateway' ? 'main app' : p.name).padEnd(8)}  ${p.url}`)
-  console.log(`\ndistributex ${watch ? 'watching' : 'starting'}:\n${urls.join('\n')}\nCtrl-C (or "make stop") stops everything.\n`)
-
-  const done = () => {
+async function stopOther() {
+  const pid = readPid()
+  if (pid === undefined) return console.log(`distributex is not running (no ${pidFile})`)
+  if (!isRunner(pid)) {
     rmSync(pidFile, { force: true })
-    console.log('distributex stopped')
-    process.exit(0)
+    return console.log(`distributex (pid ${pid}) was not running; removed the stale ${pidFile}`)
   }
-  const stop = (sig: string) => {
+  process.kill(pid, 'SIGTERM')
+  console.log(`stopping distributex (pid ${pid})…`)
+  for (const until = Date.now() + 15_000; alive(pid); await sleep(100)) {
+    if (Date.now() > until) {
+      console.error(`distributex (pid ${pid}) is still running after 15 s; kill it with: kill -9 ${pid}`)
+      process.exit(1)
+    }
+  }
+  console.log('distributex stopped')
+}
+
+function portMessage(p: Part, code: string, host: string) {
+  if (code === 'EADDRINUSE') return `port ${p.port} (${p.name}) is already in use by another program: set ${p.portVar} to another port`
+  if (code === 'EACCES') return `port ${p.port} (${p.name}) needs privileges this user lacks: set ${p.portVar} to a port above 1023`
+  return `port ${p.port} (${p.name}) cannot be opened on ${host} (${code}): check HOST and ${p.portVar}`
+}
+
+function spawnPart(p: Part, prefix: string, tail: string[]): ChildProcess {
+  const colour = tty ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }
+  // Each part in its own process group: a terminal's Ctrl-C reaches only the runner, which
+  // stops the parts once each, and a part's leftovers can be killed with it (Supervisor.group).
+  const child = spawn(p.cmd, p.args, { cwd: root, env: { ...p.env, ...colour }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      process.stdout.write(prefix + line + '\n')
+      tail.push(line)
+      if (tail.length > TAIL_LINES) tail.shift()
+    })
+  }
+  return child
+}
+
+async function run() {
+  const env = { ...process.env }
+  // Events between the parts are signed; a run without a configured secret gets its own.
+  const generatedSecret = !env.DX_EVENT_SECRET
+  if (generatedSecret) env.DX_EVENT_SECRET = randomBytes(32).toString('hex')
+  let plan: Plan
+  try {
+    plan = planRun(env, { watch, node: process.execPath, tsx: bin('tsx'), tailwind: bin('tailwindcss') })
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e
+    console.error(e.message)
+    process.exit(2)
+  }
+
+  const other = readPid()
+  if (other !== undefined && isRunner(other)) {
+    console.error(`distributex is already running (pid ${other}); run "make stop" first`)
+    process.exit(1)
+  }
+  // Every port is tried before anything starts: a half-started system is harder to read.
+  const busy: string[] = []
+  for (const p of plan.parts) {
+    const code = p.port === undefined ? undefined : await portProblem(p.port, plan.listenHost)
+    if (code) busy.push(portMessage(p, code, plan.listenHost))
+  }
+  if (busy.length > 0) {
+    for (const line of busy) console.error(line)
+    process.exit(1)
+  }
+
+  mkdirSync(join(pidFile, '..'), { recursive: true })
+  writeFileSync(pidFile, String(process.pid))
+  width = Math.max(2, ...plan.parts.map((p) => p.name.length))
+  for (const note of plan.notes) say(note)
+  if (generatedSecret) say('DX_EVENT_SECRET is not set: generated one for this run')
+
+  let started = false
+  let stopping = false
+  const tails = plan.parts.map(() => [] as string[])
+  const exits: (Exit | undefined)[] = []
+  const sups = plan.parts.map(
+    (p, i) =>
+      new Supervisor({
+        name: p.name,
+        spawn: () => spawnPart(p, label(p.name, colors[i % colors.length]), tails[i]),
+        log: say,
+        group: true,
+        onExit: (exit) => {
+          exits[i] = exit
+          if (started && !stopping && sups.every((s) => s.state === 'down')) void finish('every part has stopped', 1)
+        },
+      }),
+  )
+
+  async function finish(why: string, code: number) {
     if (stopping) return
     stopping = true
-    console.log(`\n${sig}: stopping ${children.size} processes…`)
-    if (children.size === 0) return done()
-    for (const c of children.values()) c.kill('SIGTERM')
-    setTimeout(() => {
-      for (const c of children.values()) c.kill('SIGKILL')
-      done()
-    }, 8000).unref()
+    say(`${why}: stopping ${sups.filter((s) => s.state === 'running').length} processes…`)
+    await Promise.all(sups.map((s) => s.stop()))
+    if (readPid() === process.pid) rmSync(pidFile, { force: true })
+    say('distributex stopped')
+    process.exit(code)
   }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void finish(sig, 0))
+  // Parts in their own process groups outlive a runner that dies of a bug: not silently.
+  process.on('exit', () => sups.forEach((s) => s.child?.kill('SIGTERM')))
+
+  const children = sups.map((s) => s.start())
+  const failure = await startUp(plan, sups, children, tails, exits)
+  if (stopping) return
+  if (failure) {
+    console.error(failure)
+    return finish('start-up failed', 1)
+  }
+  started = true
+  for (const s of sups) s.keepAlive = true
+  const w = Math.max(...plan.urls.map((u) => u.label.length))
+  console.log(
+    `\ndistributex is up${watch ? ', watching for changes' : ''}:\n` +
+      plan.urls.map((u) => `  ${u.label.padEnd(w)}  ${u.url}`).join('\n') +
+      '\nCtrl-C (or "make stop") stops everything.\n',
+  )
 }
 
-if (process.argv.includes('--stop')) stopOther()
-else run()
+/**
+ * Waits until every part answers its /healthz. A part that exits first, or never answers,
+ * is the failure to report (with its last lines); in watch mode a silent part may just
+ * have a syntax error the developer is fixing, so it is only a warning.
+ */
+async function startUp(plan: Plan, sups: Supervisor[], children: ChildProcess[], tails: string[][], exits: (Exit | undefined)[]) {
+  const waiting = new Set(plan.parts.filter((p) => p.health))
+  const until = Date.now() + START_TIMEOUT_MS
+  const lastLines = (i: number) => (tails[i].length ? `; its last lines:\n${tails[i].map((l) => `  ${l}`).join('\n')}` : ' (it printed nothing)')
+  for (;;) {
+    const gone = sups.findIndex((s) => s.state === 'down')
+    if (gone >= 0) {
+      const child = children[gone]
+      // Let the last lines arrive: 'exit' can come before the pipes are drained.
+      if (child.stdout && !child.stdout.readableEnded) await Promise.race([once(child, 'close'), sleep(1000)])
+      const exit = exits[gone]
+      const how = exit?.signal ? `killed by ${exit.signal}` : exit?.code != null ? `exit code ${exit.code}` : 'could not be started'
+      return `${plan.parts[gone].name} exited during start-up (${how})${lastLines(gone)}`
+    }
+    if (waiting.size === 0) return undefined
+    await Promise.all([...waiting].map(async (p) => (await answers200(p.health!)) && waiting.delete(p)))
+    if (waiting.size > 0 && Date.now() > until) {
+      const i = plan.parts.indexOf([...waiting][0])
+      const problem = `${plan.parts[i].name} did not answer ${plan.parts[i].health} with 200 within ${START_TIMEOUT_MS / 1000} s`
+      if (!watch) return problem + lastLines(i)
+      say(`${problem}; it keeps running, and so do the others`)
+      waiting.clear()
+    }
+    if (waiting.size > 0) await sleep(200)
+  }
+}
+
+if (process.argv.includes('--stop')) await stopOther()
+else await run()

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { PlanError, planRun, type Plan } from '../lib/plan.js'
+
+const part = (plan: Plan, name: string) => {
+  const p = plan.parts.find((x) => x.name === name)
+  assert.ok(p, `no part ${name}`)
+  return p
+}
+
+test('defaults: each part its own port, the gateway pointed at the services, the banner URLs', () => {
+  const plan = planRun({ PATH: '/bin' })
+  assert.deepEqual(
+    plan.parts.map((p) => [p.name, p.env.PORT]),
+    [['todo', '4001'], ['chat', '4002'], ['news', '4003'], ['gateway', '4040']],
+  )
+  const gw = part(plan, 'gateway')
+  assert.equal(gw.env.TODO_URL, 'http://127.0.0.1:4001')
+  assert.equal(gw.env.NEWS_STANDALONE_URL, 'http://localhost:4003')
+  assert.equal(gw.health, 'http://127.0.0.1:4040/healthz')
+  assert.equal(part(plan, 'chat').env.DX_GATEWAY_URL, 'http://localhost:4040')
+  assert.equal(part(plan, 'todo').env.PATH, '/bin', 'the rest of the environment is passed through')
+  assert.deepEqual(plan.urls, [
+    { label: 'main app', url: 'http://localhost:4040' },
+    { label: 'todo standalone', url: 'http://localhost:4001' },
+    { label: 'chat standalone', url: 'http://localhost:4002' },
+    { label: 'news standalone', url: 'http://localhost:4003' },
+    { label: 'gateway health', url: 'http://localhost:4040/healthz' },
+  ])
+  assert.equal(plan.listenHost, '127.0.0.1')
+  assert.deepEqual(plan.notes, [])
+})
+
+test('GATEWAY_PORT moves the gateway, the services\' main-app link and the banner', () => {
+  const plan = planRun({ GATEWAY_PORT: '5000' })
+  assert.equal(part(plan, 'gateway').env.PORT, '5000')
+  assert.equal(part(plan, 'gateway').portVar, 'GATEWAY_PORT')
+  for (const name of ['todo', 'chat', 'news']) assert.equal(part(plan, name).env.DX_GATEWAY_URL, 'http://localhost:5000')
+  assert.equal(plan.urls[0].url, 'http://localhost:5000')
+  assert.equal(plan.urls.at(-1)!.url, 'http://localhost:5000/healthz')
+})
+
+test('a plain PORT is the gateway\'s port only, and the log says so', () => {
+  const plan = planRun({ PORT: '5140' })
+  assert.deepEqual(
+    plan.parts.map((p) => p.env.PORT),
+    ['4001', '4002', '4003', '5140'],
+  )
+  assert.equal(part(plan, 'gateway').portVar, 'PORT')
+  assert.equal(plan.notes.length, 1)
+  assert.match(plan.notes[0], /PORT=5140 is taken as the gateway's port/)
+  // GATEWAY_PORT wins over PORT.
+  const both = planRun({ PORT: '5140', GATEWAY_PORT: '5150' })
+  assert.equal(part(both, 'gateway').env.PORT, '5150')
+  assert.match(both.notes[0], /PORT=5140 is ignored/)
+})
+
+test('TODO_PORT sets the todo child\'s PORT and the gateway\'s TODO_URL and TODO_STANDALONE_URL', () => {
+  const plan = planRun({ TODO_PORT: '5001', PORT: '5000' })
+  const todo = part(plan, 'todo')
+  assert.equal(todo.env.PORT, '5001')
+  assert.equal(todo.portVar, 'TODO_PORT')
+  assert.equal(todo.health, 'http://127.0.0.1:5001/healthz')
+  assert.equal(part(plan, 'gateway').env.TODO_URL, 'http://127.0.0.1:5001')
+  assert.equal(part(plan, 'gateway').env.TODO_STANDALONE_URL, 'http://localhost:5001')
+  assert.equal(part(plan, 'gateway').env.CHAT_URL, 'http://127.0.0.1:4002')
+  // No port variable of the user's reaches a child, where it could override its own PORT.
+  for (const p of plan.parts) {
+    for (const v of ['TODO_PORT', 'GATEWAY_PORT']) assert.equal(p.env[v], undefined, `${p.name} got ${v}`)
+  }
+})
+
+test('HOST is passed through; a specific address is used in the URLs, a wildcard is not', () => {
+  const any = planRun({ HOST: '0.0.0.0' })
+  assert.equal(part(any, 'news').env.HOST, '0.0.0.0')
+  assert.equal(part(any, 'gateway').env.NEWS_URL, 'http://127.0.0.1:4003')
+  assert.equal(any.urls[0].url, 'http://localhost:4040')
+  const lan = planRun({ HOST: '10.1.2.3' })
+  assert.equal(part(lan, 'gateway').env.NEWS_URL, 'http://10.1.2.3:4003')
+  assert.equal(part(lan, 'todo').env.DX_GATEWAY_URL, 'http://10.1.2.3:4040')
+  assert.equal(lan.listenHost, '10.1.2.3')
+})
+
+test('watch mode runs tsx watch and adds the css watcher; start runs node with tsx', () => {
+  const start = planRun({}, { node: '/n', tsx: '/t' })
+  assert.deepEqual([part(start, 'todo').cmd, ...part(start, 'todo').args], ['/n', '--import', 'tsx', 'services/todo/src/main.ts'])
+  const watch = planRun({}, { watch: true, tsx: '/t', tailwind: '/tw' })
+  assert.deepEqual([part(watch, 'gateway').cmd, ...part(watch, 'gateway').args.slice(0, 1)], ['/t', 'watch'])
+  const css = part(watch, 'css')
+  assert.equal(css.cmd, '/tw')
+  assert.equal(css.port, undefined)
+  assert.equal(css.health, undefined)
+})
+
+test('a bad port value is one clear error naming the variable', () => {
+  for (const [name, value] of [
+    ['TODO_PORT', 'abc'],
+    ['CHAT_PORT', '70000'],
+    ['NEWS_PORT', '0'],
+    ['GATEWAY_PORT', '-1'],
+    ['PORT', '40.5'],
+  ]) {
+    assert.throws(
+      () => planRun({ [name]: value }),
+      (e: unknown) => e instanceof PlanError && e.message === `${name}=${JSON.stringify(value)} is not a port: expected a whole number from 1 to 65535`,
+      name,
+    )
+  }
+  // An empty value means unset, as it does for the other variables.
+  assert.equal(part(planRun({ TODO_PORT: '' }), 'todo').env.PORT, '4001')
+})
+
+test('two parts on one port is one clear error naming both variables', () => {
+  assert.throws(() => planRun({ TODO_PORT: '5000', CHAT_PORT: '5000' }), {
+    message: 'TODO_PORT and CHAT_PORT both give port 5000: each part needs its own port',
+  })
+  assert.throws(() => planRun({ PORT: '4001' }), {
+    message: 'PORT and TODO_PORT (default) both give port 4001: each part needs its own port',
+  })
+  assert.throws(() => planRun({ NEWS_PORT: '4040' }), /GATEWAY_PORT \(default\) and NEWS_PORT both give port 4040/)
+})
