@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import { startSystem, type System } from '@dx/testkit'
+import { expect, test } from './fixtures.js'
 
 let sys: System
 test.beforeAll(async () => {

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect, test, type Locator, type Page } from '@playwright/test'
+import type { Locator, Page } from '@playwright/test'
 import { fakeStory, startFakeHn, startSystem, type FakeHn, type System } from '@dx/testkit'
+import { expect, test } from './fixtures.js'
 
 const XSS = '<img src=x onerror=alert(1)>'
 

@@ -3,8 +3,12 @@ import { serve, type WebSocketServerLike } from '@hono/node-server'
 import { Hono } from 'hono'
 import { assets, layout } from '@dx/ui'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import { exitOnCrash } from './crash.js'
 import { envelopeError, SeenIds, verify, type Envelope } from './events.js'
+import { bodyLimitBytes, bodyLimitMiddleware, crossSiteMiddleware, securityHeadersMiddleware } from './guards.js'
 import { logger, type Logger } from './log.js'
+import { allowedOrigins, gatewayUrl } from './origins.js'
+import { originList } from './security.js'
 
 export type ServiceOptions = {
   /** The service name; also its path prefix `/NAME`. */
@@ -26,6 +30,7 @@ export type Service = {
   page: (widget: HtmlEscapedString | Promise<HtmlEscapedString>) => HtmlEscapedString | Promise<HtmlEscapedString>
   start: (opts?: {
     port?: number
+    /** Defaults to env `HOST`, else 127.0.0.1: reachable from other machines only when asked for. */
     hostname?: string
     websocket?: { server: WebSocketServerLike }
     /** Called before the first connection is accepted, e.g. to handle `upgrade` itself. */
@@ -33,11 +38,20 @@ export type Service = {
   }) => Promise<Server>
 }
 
-/** The parts of the protocol every service shares: health, manifest, events, assets, lifecycle. */
+/**
+ * The parts of the protocol every service shares: health, manifest, events, assets,
+ * lifecycle, and the defences every route gets (headers, body limit, cross-site writes).
+ */
 export function createService(opts: ServiceOptions): Service {
   const { name, title } = opts
   const log = logger(name)
   const app = new Hono()
+  const gateway = gatewayUrl()
+  // Registered before any route, so that they wrap every one, including those added later.
+  // A standalone page opens the gateway's event stream: connect-src names its origin.
+  app.use(securityHeadersMiddleware([...originList(gateway)]))
+  app.use(crossSiteMiddleware(allowedOrigins(), log))
+  app.use(bodyLimitMiddleware(bodyLimitBytes()))
   const seen = new SeenIds()
   const shutdownHooks: Array<() => void | Promise<void>> = []
   let draining = false
@@ -67,22 +81,23 @@ export function createService(opts: ServiceOptions): Service {
   })
   app.route('/', assets())
 
-  const gatewayUrl = process.env.DX_GATEWAY_URL ?? 'http://localhost:4040'
   const page: Service['page'] = (widget) =>
     layout({
       title: `distributex · ${title}`,
       subtitle: `${name} service, standalone`,
-      nav: [{ label: 'Main app', href: gatewayUrl }],
+      nav: [{ label: 'Main app', href: gateway }],
       body: widget,
     })
 
   async function start(o: Parameters<Service['start']>[0] = {}) {
+    exitOnCrash(log)
     const port = o.port ?? 0
+    const hostname = o.hostname ?? (process.env.HOST || '127.0.0.1')
     const server = await new Promise<Server>((resolve) => {
       const s = serve(
-        { fetch: app.fetch, port, hostname: o.hostname ?? '0.0.0.0', websocket: o.websocket },
+        { fetch: app.fetch, port, hostname, websocket: o.websocket },
         (info) => {
-          log.info(`listening on http://localhost:${info.port}`)
+          log.info(`listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`)
           resolve(s as Server)
         },
       ) as Server

@@ -16,7 +16,11 @@ export type LayoutProps = {
 // htmx swaps 2xx by default and ignores 4xx; we also swap 422 so a form comes back with
 // its message and what the user typed. Other 4xx/5xx raise htmx:responseError, which
 // dx.js shows next to the widget.
+// The pages' CSP allows no inline style and no eval: htmx must not inject its indicator
+// <style> (app.css has those rules) nor evaluate attributes (hx-on, trigger filters, js: vals).
 const htmxConfig = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
   responseHandling: [
     { code: '204', swap: false },
     { code: '[23]..', swap: true },
@@ -35,6 +39,7 @@ export function layout({ title, body, subtitle, nav = [] }: LayoutProps) {
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="htmx-config" content="${htmxConfig}" />
     <title>${title}</title>
+    <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="/assets/app.css" />
     <script src="/assets/htmx.min.js" defer></script>
     <script src="/assets/ws.min.js" defer></script>
@@ -51,14 +56,14 @@ export function layout({ title, body, subtitle, nav = [] }: LayoutProps) {
         </nav>
       </div>
     </header>
-    <main class="mx-auto max-w-6xl px-4 py-6">${body}</main>
+    <main class="mx-auto max-w-6xl px-4 py-6 wrap-anywhere">${body}</main>
   </body>
 </html>`
 }
 
 /** The frame every widget sits in, so errors have a place to show in any page. */
 export function widgetFrame(name: string, title: string, inner: Html) {
-  return html`<div class="dx-widget rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-dx-widget="${name}">
+  return html`<div class="dx-widget min-w-0 rounded-lg border border-slate-200 bg-white p-4 shadow-sm wrap-anywhere" data-dx-widget="${name}">
   <h2 class="mb-3 text-base font-semibold text-slate-800">${title}</h2>
   <p class="dx-error mb-2 hidden rounded bg-red-50 px-2 py-1 text-sm text-red-700" role="alert"></p>
   ${inner}

@@ -8,6 +8,7 @@ import type { History } from './history.js'
 import { Presence } from './presence.js'
 import { RateLimiter } from './rate.js'
 import { checkText, nickError, parseFrame, roomError } from './rules.js'
+import { queryOf } from './target.js'
 import * as views from './views.js'
 
 export type HubOptions = {
@@ -113,7 +114,7 @@ export function createHub(opts: HubOptions) {
   }
 
   function connect(ws: WebSocket, req: IncomingMessage) {
-    const q = new URL(req.url ?? '/', 'http://x').searchParams
+    const q = queryOf(req.url)
     const room = q.get('room')
     const nick = q.get('nick')
     const sid = q.get('sid') ?? ''

@@ -1,3 +1,5 @@
+import { stripBidi } from '@dx/kit'
+
 /** What a chat user may send and be called. Each check returns a message for the user or null. */
 
 export const NAME_CHARS = /^[A-Za-z0-9_.-]+$/
@@ -17,8 +19,9 @@ function nameError(what: string, value: unknown, max: number): string | null {
 export const nickError = (nick: unknown) => nameError('nickname', nick, MAX_NICK)
 export const roomError = (room: unknown) => nameError('room name', room, MAX_ROOM)
 
+/** A message trimmed and without bidi controls, which would reorder the room's page for everyone. */
 export function checkText(raw: unknown): { ok: true; text: string } | { ok: false; error: string } {
-  const text = typeof raw === 'string' ? raw.trim() : ''
+  const text = typeof raw === 'string' ? stripBidi(raw).trim() : ''
   if (text.length === 0) return { ok: false, error: 'Write a message first.' }
   const length = [...text].length
   if (length > MAX_TEXT) return { ok: false, error: `Message too long: ${length} characters, at most ${MAX_TEXT}.` }

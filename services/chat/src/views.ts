@@ -51,18 +51,18 @@ export function roomWidget(opts: { room: string; nick: string; sid: string; room
     'Chat',
     html`<div class="chat-room" hx-ext="ws" ws-connect="${wsUrl}" data-chat-room="${room}" data-chat-nick="${nick}">
   <div class="flex flex-wrap items-baseline gap-x-3 text-sm">
-    <span>Room <strong class="chat-room-name">#${room}</strong> as <strong class="chat-nick">${nick}</strong></span>
+    <span class="min-w-0">Room <strong class="chat-room-name">#${room}</strong> as <strong class="chat-nick">${nick}</strong></span>
     <span class="chat-status text-xs text-slate-500" data-dx-ws-status role="status">connecting…</span>
-    <button class="ml-auto rounded px-2 py-0.5 text-xs text-slate-600 hover:bg-slate-100" hx-get="/chat?nick=${encodeURIComponent(nick)}" ${target}>Leave</button>
+    <button class="ml-auto shrink-0 rounded px-2 py-0.5 text-xs text-slate-600 hover:bg-slate-100" hx-get="/chat?nick=${encodeURIComponent(nick)}" ${target}>Leave</button>
   </div>
-  <div class="@container mt-2"><div class="grid gap-3 @md:grid-cols-[1fr_9rem]">
-    <div id="chat-messages" class="h-64 overflow-y-auto rounded border border-slate-100 bg-slate-50 p-2 text-sm" data-dx-autoscroll aria-live="polite">
+  <div class="@container mt-2"><div class="grid gap-3 @md:grid-cols-[minmax(0,1fr)_9rem]">
+    <div id="chat-messages" class="h-64 min-w-0 overflow-y-auto rounded border border-slate-100 bg-slate-50 p-2 text-sm" data-dx-autoscroll aria-live="polite">
       <p class="text-slate-400">Loading messages…</p>
     </div>
-    <aside class="flex flex-wrap gap-x-6 text-sm @md:block">
-      <div><h3 class="font-medium text-slate-700">In this room</h3>
+    <aside class="flex min-w-0 flex-wrap gap-x-6 text-sm @md:block">
+      <div class="min-w-0"><h3 class="font-medium text-slate-700">In this room</h3>
       <ul id="chat-members" class="mb-2"></ul></div>
-      <div><h3 class="font-medium text-slate-700">Rooms</h3>
+      <div class="min-w-0"><h3 class="font-medium text-slate-700">Rooms</h3>
       <ul id="chat-rooms">${roomButtons(opts.rooms, nick, room)}</ul></div>
     </aside>
   </div></div>
@@ -77,7 +77,7 @@ export function messageForm(value = '', oob = false) {
   return html`<form id="chat-form" ws-send class="mt-2 flex gap-2" data-dx-reset-on-send ${oob ? html`hx-swap-oob="true"` : ''}>
   <input name="text" aria-label="Message" placeholder="Say something" required maxlength="${MAX_TEXT}" autocomplete="off"
     value="${value}" class="min-w-0 flex-1 rounded border border-slate-300 px-2 py-1 focus:border-indigo-500 focus:outline-none" />
-  <button type="submit" class="rounded bg-indigo-600 px-3 py-1 text-white hover:bg-indigo-700">Send</button>
+  <button type="submit" class="shrink-0 rounded bg-indigo-600 px-3 py-1 text-white hover:bg-indigo-700">Send</button>
 </form>`
 }
 
@@ -86,8 +86,8 @@ export function notice(text = '') {
 }
 
 function line(m: Message) {
-  return html`<p class="chat-message break-words" data-message-id="${m.id}"><time class="text-xs text-slate-400" datetime="${m.time}">${clock(m.time)}</time>
-  <strong class="chat-from">${m.nick}</strong>: <span class="chat-text">${m.text}</span></p>`
+  return html`<p class="chat-message" data-message-id="${m.id}"><time class="text-xs text-slate-400" datetime="${m.time}">${clock(m.time)}</time>
+  <strong class="chat-from">${m.nick}</strong>: <span class="chat-text dx-user-text">${m.text}</span></p>`
 }
 
 /** Everything a socket gets when it (re)joins: the room's history and members replace what the page had. */

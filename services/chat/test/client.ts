@@ -97,7 +97,7 @@ export class ChatClient {
 
   /** The texts of chat messages received, in order. */
   texts(): string[] {
-    return this.frames.flatMap((f) => [...f.matchAll(/<span class="chat-text">([^<]*)<\/span>/g)].map((m) => m[1]!))
+    return this.frames.flatMap((f) => [...f.matchAll(/<span class="chat-text[^"]*">([^<]*)<\/span>/g)].map((m) => m[1]!))
   }
 
   close() {

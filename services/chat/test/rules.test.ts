@@ -35,3 +35,8 @@ test('frames: the JSON htmx-ext-ws sends, or a reason to close', () => {
   assert.match((parseFrame(frame({ text: 5 }), false) as { reason: string }).reason, /no "text" string/)
   assert.match((parseFrame(frame({ text: 'x'.repeat(17_000) }), false) as { reason: string }).reason, /at most 16384/)
 })
+
+test('bidi controls are removed from messages: they would reorder the room for everyone', () => {
+  assert.deepEqual(checkText('see \u202Egnp.exe\u202C now'), { ok: true, text: 'see gnp.exe now' })
+  assert.deepEqual(checkText(' \u2066\u2067\u2068\u2069 '), { ok: false, error: 'Write a message first.' })
+})

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { html } from 'hono/html'
-import { createService, hxTrigger } from '@dx/kit'
+import { createService, hxTrigger, tryWrite } from '@dx/kit'
 import { parseId, parsePage } from './params.js'
 import type { Store } from './store.js'
 import type { Stories } from './stories.js'
@@ -13,6 +13,9 @@ export function newsService({ store, stories, now = Date.now }: NewsDeps) {
   const svc = createService({ name: 'news', title: 'News' })
   const { app } = svc
   const fromSample = (c: Context) => c.req.query('source') === 'sample'
+
+  // A refused write answers 503 with this text (dx.js shows it) and emits no event.
+  const write = <T>(c: Context, outcome: string, run: () => T) => tryWrite(c, svc.log, outcome, run)
 
   const widget = async () => newsWidget(await stories.page(0, 5), store.list(), now())
 
@@ -50,7 +53,8 @@ export function newsService({ store, stories, now = Date.now }: NewsDeps) {
     const found = await stories.story(id.value, { sample: body.source === 'sample' })
     if (found === 'not-found') return c.html(message(`Story #${id.value} was not found on Hacker News.`), 404)
     if (found === 'unreachable') return c.text(`Story #${id.value} cannot be loaded right now: the favourite was not saved.`, 503)
-    const fav = store.add(found.story)
+    const fav = write(c, `Story #${id.value} could not be saved as a favourite; nothing was added`, () => store.add(found.story))
+    if (fav instanceof Response) return fav
     c.header('HX-Trigger', hxTrigger({ 'news:favorited': { id: fav.id, title: fav.title } }))
     return c.html(favButton(fav.id, true, found.source, true))
   })
@@ -59,7 +63,8 @@ export function newsService({ store, stories, now = Date.now }: NewsDeps) {
     const id = parseId(c.req.param('id'))
     if (!id.ok) return c.html(message(id.error), 400)
     const source = fromSample(c) ? 'sample' : 'live'
-    const fav = store.remove(id.value)
+    const fav = write(c, `The favourite #${id.value} could not be removed; it is still there`, () => store.remove(id.value))
+    if (fav instanceof Response) return fav
     // Already gone (another tab): nothing happened, so no event; this page is brought in step.
     if (!fav) return c.html(html`${favButton(id.value, false, source, true)}${favoritesList(store.list(), true)}`)
     c.header('HX-Trigger', hxTrigger({ 'news:unfavorited': { id: fav.id, title: fav.title } }))

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { stripBidi } from '@dx/kit'
 import { limiter } from './limit.js'
 
 export type Story = {
@@ -35,26 +36,33 @@ const itemSchema = z.object({
 
 const STORY_TYPES = new Set(['story', 'job', 'poll'])
 
-/** An HN item as we use it, or null for what is skipped: null, deleted, dead, untitled, malformed. */
+// Another site's text is shown, never allowed to reorder the page around it.
+const clean = (s: string | undefined) => (s === undefined ? undefined : stripBidi(s))
+
+/**
+ * An HN item as we use it, or null for what is skipped: null, deleted, dead, untitled,
+ * malformed. Its texts lose their bidi controls here, before they are cached or stored.
+ */
 export function parseItem(raw: unknown): Item | null {
   const r = itemSchema.safeParse(raw)
   if (!r.success) return null
   const it = r.data
   if (it.deleted || it.dead) return null
   const type = it.type ?? 'story'
-  const base = { id: it.id, by: it.by, time: it.time }
-  if (type === 'comment') return it.text ? { kind: 'comment', ...base, text: it.text } : null
+  const base = { id: it.id, by: clean(it.by), time: it.time }
+  const text = clean(it.text)
+  if (type === 'comment') return text ? { kind: 'comment', ...base, text } : null
   if (!STORY_TYPES.has(type)) return null
-  const title = it.title?.trim()
+  const title = clean(it.title)?.trim()
   if (!title) return null
   return {
     kind: 'story',
     ...base,
     title,
-    url: it.url || undefined,
+    url: clean(it.url) || undefined,
     score: it.score ?? 0,
     comments: it.descendants ?? 0,
-    text: it.text || undefined,
+    text: text || undefined,
     kids: it.kids ?? [],
   }
 }

@@ -4,6 +4,7 @@ import type { Story } from './hn.js'
 /** What the favourites list shows, kept so it renders with the API down. */
 export type Favorite = { id: number; title: string; url?: string; by?: string; createdAt: string }
 
+type StoryRef = Pick<Story, 'id' | 'title' | 'url' | 'by'>
 type Row = { id: number; title: string; url: string | null; by: string | null; created_at: string }
 const toFavorite = (r: Row): Favorite => ({
   id: r.id,
@@ -16,6 +17,10 @@ const toFavorite = (r: Row): Favorite => ({
 /**
  * Favourites in SQLite. WAL with synchronous=FULL: a favourite is on disk before it is
  * acknowledged, so it survives a kill -9 of the process.
+ *
+ * Every write runs to its end inside a transaction, so a commit that fails (disk full, I/O
+ * error) throws. `.get()` on `… RETURNING` would not: it hands back the row after the
+ * first step and drops the error of the commit that follows.
  */
 export function openStore(file: string) {
   const db = openDatabase(file)
@@ -38,15 +43,18 @@ export function openStore(file: string) {
     ),
     remove: db.prepare<[number], Row>('delete from favorites where id = ? returning *'),
   }
+  const add = db.transaction((s: StoryRef) => toFavorite(q.add.all(s.id, s.title, s.url ?? null, s.by ?? null)[0]!))
+  const remove = db.transaction((id: number) => {
+    const r = q.remove.all(id)[0]
+    return r && toFavorite(r)
+  })
   return {
     list: (): Favorite[] => q.list.all().map(toFavorite),
     ids: (): Set<number> => new Set(q.ids.all().map((r) => r.id)),
     has: (id: number): boolean => q.get.get(id) !== undefined,
-    add: (s: Pick<Story, 'id' | 'title' | 'url' | 'by'>): Favorite => toFavorite(q.add.get(s.id, s.title, s.url ?? null, s.by ?? null)!),
-    remove: (id: number): Favorite | undefined => {
-      const r = q.remove.get(id)
-      return r && toFavorite(r)
-    },
+    /** Throws when the database refuses the write; then nothing was stored. */
+    add: (s: StoryRef): Favorite => add(s),
+    remove: (id: number): Favorite | undefined => remove(id),
     close: () => db.close(),
   }
 }

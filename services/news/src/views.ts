@@ -19,10 +19,10 @@ function externalLink(href: string, text: string, cls: string) {
 
 /** The title links to the story's URL when it is http(s), to the discussion when there is none, else stays text. */
 function storyTitle(s: Story) {
-  const cls = 'news-title font-medium text-slate-900 hover:underline'
+  const cls = 'news-title dx-user-text font-medium text-slate-900 hover:underline'
   if (!s.url) return externalLink(hnItemUrl(s.id), s.title, cls)
   const href = safeHref(s.url)
-  return href ? externalLink(href, s.title, cls) : html`<span class="news-title font-medium text-slate-900">${s.title}</span>`
+  return href ? externalLink(href, s.title, cls) : html`<span class="news-title dx-user-text font-medium text-slate-900">${s.title}</span>`
 }
 
 export function favButton(id: number, isFavorite: boolean, source: Source, oob = false) {
@@ -37,16 +37,16 @@ export function favButton(id: number, isFavorite: boolean, source: Source, oob =
 function storyRow(s: Story, rank: number, source: Source, favorites: Set<number>, now: number) {
   const site = siteOf(s.url)
   return html`<li class="news-story py-2" data-story-id="${s.id}">
-  <div class="flex items-start gap-2">
-    <span class="w-6 shrink-0 text-right text-sm text-slate-400">${rank}.</span>
-    <div class="min-w-0 flex-1 break-words">
+  <div class="grid gap-x-2 @xl:grid-cols-[minmax(0,1fr)_auto]">
+    <div class="min-w-0 text-sm/5">
+      <span class="news-rank text-slate-400">${rank}.</span>
       ${storyTitle(s)}
       ${site ? html`<span class="news-site text-xs text-slate-500">(${site})</span>` : ''}
       <p class="news-meta text-xs text-slate-500">${s.score} points by <span class="news-by">${s.by ?? 'unknown'}</span>
         · <span class="news-age">${timeAgo(s.time, now)}</span>
         · ${externalLink(hnItemUrl(s.id), `${s.comments} comment${s.comments === 1 ? '' : 's'}`, 'news-comments hover:underline')}</p>
     </div>
-    <div class="flex shrink-0 gap-1">
+    <div class="mt-1 flex gap-1 @xl:mt-0">
       <button type="button" class="news-details-button ${btn}" hx-get="${withQuery(`/news/stories/${s.id}`, sourceQuery(source))}"
         hx-target="#news-details-${s.id}" hx-swap="innerHTML">Details</button>
       ${favButton(s.id, favorites.has(s.id), source)}
@@ -93,9 +93,9 @@ function favoriteRow(f: Favorite) {
   const href = f.url ? safeHref(f.url) : hnItemUrl(f.id)
   const site = siteOf(f.url)
   return html`<li class="news-favorite flex items-start gap-2 text-sm" data-favorite-id="${f.id}">
-  <span class="min-w-0 flex-1 break-words">${href ? externalLink(href, f.title, 'hover:underline') : f.title}
+  <span class="min-w-0 flex-1">${href ? externalLink(href, f.title, 'dx-user-text hover:underline') : html`<span class="dx-user-text">${f.title}</span>`}
     ${site ? html`<span class="text-xs text-slate-500">(${site})</span>` : ''}</span>
-  <button type="button" class="${btnBase} border-red-200 text-red-700 hover:bg-red-50" title="Remove from favourites" hx-delete="/news/favorites/${f.id}" hx-swap="none">Remove</button>
+  <button type="button" class="shrink-0 ${btnBase} border-red-200 text-red-700 hover:bg-red-50" title="Remove from favourites" hx-delete="/news/favorites/${f.id}" hx-swap="none">Remove</button>
 </li>`
 }
 
@@ -106,7 +106,7 @@ export function newsWidget(p: Page, favorites: Favorite[], now: number) {
     'news',
     'News',
     html`${p.source === 'sample' ? sampleNotice('p') : ''}
-<ul class="news-stories divide-y divide-slate-100" aria-label="Top stories">${storyRows(p, ids, now)}</ul>
+<ul class="news-stories @container max-h-[min(40rem,80vh)] divide-y divide-slate-100 overflow-y-auto dx-scroll-shadows" aria-label="Top stories">${storyRows(p, ids, now)}</ul>
 ${favoritesList(favorites)}`,
   )
 }
@@ -119,7 +119,7 @@ function commentList(s: Story, source: Source, comments: Comment[] | 'unreachabl
   return html`<ul class="news-comment-list mt-1 space-y-2">${comments.map(
     (c) => html`<li class="news-comment">
   <p class="text-xs text-slate-500"><span class="news-by">${c.by ?? 'unknown'}</span> · ${timeAgo(c.time, now)}</p>
-  <div class="line-clamp-4 text-slate-700">${plainParagraphs(c.text).map((t) => html`<p class="whitespace-pre-line">${t}</p>`)}</div>
+  <div class="line-clamp-4 text-slate-700">${plainParagraphs(c.text).map((t) => html`<p class="dx-user-text whitespace-pre-line">${t}</p>`)}</div>
 </li>`,
   )}</ul>`
 }
@@ -131,17 +131,17 @@ export function storyDetails({ story: s, source }: Found, comments: Comment[] | 
   const dt = 'text-slate-500'
   return html`<div class="news-detail mt-2 rounded border border-slate-200 bg-slate-50 p-3 text-sm" data-detail-id="${s.id}">
   ${source === 'sample' ? html`<p class="mb-1 text-xs text-amber-800">From the offline sample.</p>` : ''}
-  <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5 text-xs">
+  <dl class="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 gap-y-0.5 text-xs">
     <dt class="${dt}">Points</dt><dd>${s.score}</dd>
     <dt class="${dt}">By</dt><dd class="news-by">${s.by ?? 'unknown'}</dd>
     <dt class="${dt}">Posted</dt><dd>${s.time === undefined ? 'unknown' : html`<time datetime="${new Date(s.time * 1000).toISOString()}">${timeAgo(s.time, now)}</time>`}</dd>
     <dt class="${dt}">Link</dt><dd>${link}</dd>
     <dt class="${dt}">Comments</dt><dd>${s.comments}</dd>
   </dl>
-  ${plainParagraphs(s.text).map((t) => html`<p class="news-text mt-2 whitespace-pre-line text-slate-800">${t}</p>`)}
+  ${plainParagraphs(s.text).map((t) => html`<p class="news-text dx-user-text mt-2 whitespace-pre-line text-slate-800">${t}</p>`)}
   <h4 class="mt-3 text-xs font-semibold text-slate-600">First comments</h4>
   ${commentList(s, source, comments, now)}
-  <button type="button" class="mt-2 ${btn}" hx-on:click="this.closest('.news-details').replaceChildren()">Close</button>
+  <button type="button" class="mt-2 ${btn}" data-dx-clear=".news-details">Close</button>
 </div>`
 }
 

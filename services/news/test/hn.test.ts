@@ -28,6 +28,16 @@ test('parseItem keeps stories and comments and skips what cannot be shown', () =
   for (const [why, raw] of Object.entries(skipped)) assert.equal(parseItem(raw), null, why)
 })
 
+test('parseItem removes bidi controls from titles, authors, texts and URLs, so they cannot reorder the page', () => {
+  const rlo = '\u202E'
+  const story = parseItem(fakeStory(1, { title: `Safe ${rlo}txt.exe\u2066`, by: `mal${rlo}lory`, text: `<p>a${rlo}b`, url: `https://x.example/${rlo}` }))
+  assert.ok(story?.kind === 'story')
+  assert.deepEqual([story.title, story.by, story.text, story.url], ['Safe txt.exe', 'mallory', '<p>ab', 'https://x.example/'])
+  const comment = parseItem({ id: 2, type: 'comment', text: `hi\u202B there\u202C` })
+  assert.deepEqual(comment?.kind === 'comment' && comment.text, 'hi there')
+  assert.equal(parseItem(fakeStory(3, { title: `${rlo}\u2069` })), null, 'a title of only controls is no title')
+})
+
 test('parseTopIds keeps positive integers and refuses what is not a list', () => {
   assert.deepEqual(parseTopIds([3, 1, 'x', -2, 1.5, null, 2]), [3, 1, 2])
   assert.throws(() => parseTopIds({ ids: [1] }), /expected an array/)

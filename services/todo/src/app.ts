@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { createService, hxTrigger } from '@dx/kit'
+import { createService, hxTrigger, tryWrite } from '@dx/kit'
 import { validateText, type Store } from './store.js'
 import { todoWidget } from './views.js'
 
@@ -16,6 +16,9 @@ export function todoService(store: Store) {
   const notFound = (c: Context, raw: string) =>
     widget(c, 404, { notice: `Todo #${raw.slice(0, 20)} no longer exists; the list is refreshed.` })
 
+  // A refused write answers 503 with this text (dx.js shows it) and emits no event.
+  const write = <T>(c: Context, outcome: string, run: () => T) => tryWrite(c, svc.log, outcome, run)
+
   app.get('/', (c) => c.html(svc.page(todoWidget(store.list()))))
   app.get('/todo', (c) => widget(c))
   app.get('/todo/items', (c) => c.json(store.list()))
@@ -24,7 +27,8 @@ export function todoService(store: Store) {
     const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
     const checked = validateText(body.text)
     if (!checked.ok) return widget(c, 422, { value: typeof body.text === 'string' ? body.text : '', error: checked.error })
-    const todo = store.add(checked.text)
+    const todo = write(c, 'The todo could not be saved; nothing was added', () => store.add(checked.text))
+    if (todo instanceof Response) return todo
     c.header('HX-Trigger', hxTrigger({ 'todo:added': { id: todo.id, text: todo.text } }))
     return widget(c)
   })
@@ -35,7 +39,10 @@ export function todoService(store: Store) {
     if (body.done !== 'true' && body.done !== 'false') {
       return c.text('done must be "true" or "false"', 400)
     }
-    const todo = id === undefined ? undefined : store.setDone(id, body.done === 'true')
+    const todo = write(c, 'The todo could not be updated; nothing was changed', () =>
+      id === undefined ? undefined : store.setDone(id, body.done === 'true'),
+    )
+    if (todo instanceof Response) return todo
     if (!todo) return notFound(c, c.req.param('id'))
     c.header('HX-Trigger', hxTrigger({ 'todo:updated': { id: todo.id, text: todo.text, done: todo.done } }))
     return widget(c)
@@ -43,7 +50,8 @@ export function todoService(store: Store) {
 
   app.delete('/todo/items/:id', (c) => {
     const id = parseId(c.req.param('id'))
-    const todo = id === undefined ? undefined : store.remove(id)
+    const todo = write(c, 'The todo could not be removed; it is still there', () => (id === undefined ? undefined : store.remove(id)))
+    if (todo instanceof Response) return todo
     if (!todo) return notFound(c, c.req.param('id'))
     c.header('HX-Trigger', hxTrigger({ 'todo:removed': { id: todo.id, text: todo.text } }))
     return widget(c)

@@ -8,11 +8,11 @@ export type FormState = { value?: string; error?: string; notice?: string }
 const target = raw('hx-target="closest .dx-widget" hx-swap="outerHTML"')
 
 function item(t: Todo) {
-  return html`<li class="flex items-center gap-3 py-2" data-todo-id="${t.id}">
-  <button class="w-16 rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50"
+  return html`<li class="flex items-baseline gap-3 py-2" data-todo-id="${t.id}">
+  <button class="w-16 shrink-0 rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50"
     hx-patch="/todo/items/${t.id}" hx-vals='{"done": "${t.done ? 'false' : 'true'}"}' ${target}>${t.done ? 'Undo' : 'Done'}</button>
-  <span class="todo-text flex-1 break-words ${t.done ? 'text-slate-400 line-through' : ''}">${t.text}</span>
-  <button class="rounded px-2 py-1 text-xs text-red-700 hover:bg-red-50" aria-label="Remove"
+  <span class="todo-text dx-user-text min-w-0 flex-1 ${t.done ? 'text-slate-400 line-through' : ''}">${t.text}</span>
+  <button class="shrink-0 rounded px-2 py-1 text-xs text-red-700 hover:bg-red-50" aria-label="Remove"
     hx-delete="/todo/items/${t.id}" ${target}>Remove</button>
 </li>`
 }

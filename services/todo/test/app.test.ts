@@ -66,6 +66,28 @@ test('done, undo and remove emit their events; unknown ids are 404 fragments', a
   assert.equal((await send('PATCH', '/todo/items/1', { done: 'maybe' })).status, 400)
 })
 
+test('a write from another site gets 403 and stores nothing; this site, the gateway and curl may write', async () => {
+  const { app } = setup()
+  const add = (text: string, headers: Record<string, string>) =>
+    app.request('http://127.0.0.1:4001/todo/items', {
+      method: 'POST',
+      body: new URLSearchParams({ text }),
+      headers: { host: '127.0.0.1:4001', ...headers },
+    })
+  const forged: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null' }]
+  for (const headers of forged) {
+    const r = await add('forged', headers)
+    assert.equal(r.status, 403, JSON.stringify(headers))
+    assert.match(await r.text(), /^Cross-site request refused/)
+    assert.equal(r.headers.get('hx-trigger'), null)
+  }
+  assert.equal((await add('mine', { origin: 'http://127.0.0.1:4001', 'sec-fetch-site': 'same-origin' })).status, 200)
+  assert.equal((await add('via the gateway', { origin: 'http://localhost:4040', 'sec-fetch-site': 'same-site' })).status, 200)
+  assert.equal((await add('from curl', {})).status, 200)
+  const stored = (await (await app.request('/todo/items')).json()) as Array<{ text: string }>
+  assert.deepEqual(stored.map((t) => t.text), ['mine', 'via the gateway', 'from curl'])
+})
+
 test('health and manifest follow the protocol', async () => {
   const { app } = setup()
   assert.deepEqual(await (await app.request('/healthz')).json(), { status: 'ok' })

@@ -19,6 +19,11 @@ test('validateText trims and enforces 1..500 characters', () => {
   assert.equal(validateText('☕'.repeat(MAX_TEXT)).ok, true)
 })
 
+test('validateText removes bidi controls, so a todo cannot reorder the text around it', () => {
+  assert.deepEqual(validateText(' pay \u202Eecnarusni\u202C today '), { ok: true, text: 'pay ecnarusni today' })
+  assert.equal(validateText('\u2067\u2069').ok, false)
+})
+
 test('add, list oldest first, mark done and undo, remove', () => {
   const store = openStore(':memory:')
   const a = store.add('first')

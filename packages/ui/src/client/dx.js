@@ -82,3 +82,16 @@
     })
   })
 })()
+
+// Buttons that empty a part of the page without asking the server (e.g. a details panel's
+// "Close"): `data-dx-clear="<selector>"` empties the button's closest match. A delegated
+// listener instead of hx-on, which is eval and is refused by the pages' CSP. The leading
+// ";" keeps this from being read as a call of the block above.
+;(function () {
+  document.addEventListener('click', function (e) {
+    var button = e.target && e.target.closest ? e.target.closest('[data-dx-clear]') : null
+    if (!button) return
+    var target = button.closest(button.getAttribute('data-dx-clear'))
+    if (target) target.replaceChildren()
+  })
+})()

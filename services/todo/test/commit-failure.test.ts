@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { todoService } from '../src/app.js'
+import { openStore } from '../src/store.js'
+
+// A commit that fails, for real: the database file and its WAL made immutable (chattr +i),
+// so SQLite's write of the WAL frames fails with EPERM at COMMIT. A read-only open does not
+// reproduce it (the write is refused before any row is returned). The -shm file stays
+// writable: SQLite has it mapped in memory, and a write to an immutable mapping is SIGBUS,
+// which would kill the test runner rather than fail the commit.
+const chattr = (flag: '+i' | '-i', files: string[]) => spawnSync('chattr', [flag, ...files], { encoding: 'utf8' })
+
+/** Why chattr +i cannot be used here, or null. */
+function chattrProblem(dir: string): string | null {
+  if (process.getuid?.() !== 0) return 'chattr +i needs root; run as root to test failed commits'
+  const probe = join(dir, 'probe')
+  writeFileSync(probe, '')
+  const r = chattr('+i', [probe])
+  if (r.error) return `chattr is not available (${r.error.message})`
+  if (r.status !== 0) return `chattr +i is not supported on ${dir}: ${r.stderr.trim()}`
+  chattr('-i', [probe])
+  return null
+}
+
+async function withFailingCommits(db: string, run: () => Promise<void>) {
+  const files = [db, `${db}-wal`]
+  assert.ok(files.every((f) => existsSync(f)), 'the database is open in WAL mode')
+  const set = chattr('+i', files)
+  assert.equal(set.status, 0, set.stderr)
+  try {
+    await run()
+  } finally {
+    chattr('-i', files)
+  }
+}
+
+test('a write whose commit fails answers 503 with no event and stores nothing; the next write gets a new id', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dx-todo-commit-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const why = chattrProblem(dir)
+  if (why) return t.skip(why)
+
+  const file = join(dir, 'todo.db')
+  const store = openStore(file)
+  t.after(() => store.close())
+  const { app } = todoService(store)
+  const send = (method: string, path: string, body?: Record<string, string>) =>
+    app.request(path, { method, body: body && new URLSearchParams(body), headers: { 'hx-request': 'true' } })
+  const addedId = (r: Response) => (JSON.parse(r.headers.get('hx-trigger')!) as { 'todo:added': { id: number } })['todo:added'].id
+
+  const kept = await send('POST', '/todo/items', { text: 'kept' })
+  assert.equal(kept.status, 200)
+  const handedOut = new Set([addedId(kept)])
+
+  await withFailingCommits(file, async () => {
+    const writes = [
+      ['POST', '/todo/items', { text: 'lost' }, /^The todo could not be saved; nothing was added/],
+      ['PATCH', `/todo/items/${addedId(kept)}`, { done: 'true' }, /^The todo could not be updated; nothing was changed/],
+      ['DELETE', `/todo/items/${addedId(kept)}`, undefined, /^The todo could not be removed; it is still there/],
+    ] as const
+    for (const [method, path, body, message] of writes) {
+      const r = await send(method, path, body)
+      assert.equal(r.status, 503, `${method} ${path}`)
+      assert.equal(r.headers.get('hx-trigger'), null, `${method} ${path}`)
+      assert.match(await r.text(), message)
+    }
+  })
+
+  // What is on disk, through a connection of its own.
+  const other = openStore(file)
+  assert.deepEqual(other.list().map((todo) => [todo.text, todo.done]), [['kept', false]])
+  other.close()
+
+  const next = await send('POST', '/todo/items', { text: 'after' })
+  assert.equal(next.status, 200)
+  assert.ok(!handedOut.has(addedId(next)), `id ${addedId(next)} was handed out before`)
+  assert.equal((await send('PATCH', `/todo/items/${addedId(kept)}`, { done: 'true' })).status, 200)
+  assert.equal((await send('DELETE', `/todo/items/${addedId(kept)}`)).status, 200)
+  assert.deepEqual(store.list().map((todo) => todo.text), ['after'])
+})
