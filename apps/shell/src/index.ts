@@ -25,6 +25,6 @@ export function shellPage(slots: Slot[]) {
     title: 'distributex',
     subtitle: 'independent services, one page',
     nav,
-    body: html`<div class="grid gap-6 md:grid-cols-2 xl:grid-cols-3">${slots.map(slot)}</div>`,
+    body: html`<div class="grid grid-cols-1 gap-6 md:grid-cols-2 xl:grid-cols-3">${slots.map(slot)}</div>`,
   })
 }
