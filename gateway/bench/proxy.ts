@@ -1,14 +1,23 @@
-// Proxy overhead: the same small GET, direct to an upstream and through the gateway.
-// Prints requests/s, latency p50/p99 and the gateway's CPU time per request.
-import { createServer, Agent, request } from 'node:http'
-import { writeFileSync, mkdtempSync } from 'node:fs'
+// Proxy overhead, side by side with NGINX: the same small GET direct to an upstream,
+// through the gateway and, when `nginx` is on PATH, through NGINX (one worker, upstream
+// keepalive), in rotated rounds. Load comes from `wrk` when it is on PATH (apt-get install
+// wrk nginx-light), else from a Node client. Prints requests/s, latency, CPU per request,
+// the latency added at one connection, the gateway's memory, and each ratio to NGINX with
+// its min–max over the rounds.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { Agent, createServer, request } from 'node:http'
 import { tmpdir } from 'node:os'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
-import { cpuMs, freePort, Proc, quantile } from '@dx/testkit'
+import { cpuMs, freePort, Proc, quantile, sleep, waitForOk } from '@dx/testkit'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32)
+const connections = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3))
 const body = '<div class="dx-widget">' + 'x'.repeat(2000) + '</div>'
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+const useWrk = has('wrk')
 
 const upstream = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html', 'content-length': body.length }).end(body))
 const upPort = await freePort()
@@ -18,14 +27,66 @@ const dir = mkdtempSync(join(tmpdir(), 'dx-bench-'))
 writeFileSync(join(dir, 'gw.toml'), `[[services]]\nname = "svc"\nupstreams = ["http://127.0.0.1:${upPort}"]\n`)
 const gw = await new Proc({ name: 'gateway', entry: 'gateway/src/main.ts', port: await freePort(), env: { DX_CONFIG: join(dir, 'gw.toml') } }).start()
 
-async function load(port: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+type Target = { name: string; port: number; pid?: number }
+const targets: Target[] = [
+  { name: 'direct', port: upPort },
+  { name: 'gateway', port: gw.opts.port, pid: gw.child!.pid },
+]
+let nginx: ChildProcess | undefined
+if (has('nginx')) {
+  const port = await freePort()
+  const conf = join(dir, 'nginx.conf')
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d))
+  // One process (master_process off) so that its CPU time is easy to read.
+  writeFileSync(
+    conf,
+    `master_process off; daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream svc { server 127.0.0.1:${upPort}; keepalive 64; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://svc; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+`,
+  )
+  nginx = spawn('nginx', ['-p', dir, '-c', conf], { stdio: 'ignore' })
+  await waitForOk(`http://127.0.0.1:${port}/svc/widget`)
+  targets.push({ name: 'nginx', port, pid: nginx.pid })
+} else {
+  console.log('nginx is not on PATH: no NGINX comparison (apt-get install nginx-light)')
+}
+if (!useWrk) console.log('wrk is not on PATH: load from a Node client instead (apt-get install wrk)')
+
+type Run = { rps: number; p50: number; p99: number; cpuUs?: number }
+
+/** One load run: requests/s, latency in ms, and the target's CPU time per request. */
+async function load(t: Target, conns: number, secs: number): Promise<Run> {
+  const cpu0 = t.pid ? cpuMs(t.pid) : 0
+  const r = useWrk ? await wrk(t.port, conns, secs) : await nodeLoad(t.port, conns, secs)
+  const cpuUs = t.pid ? ((cpuMs(t.pid) - cpu0) * 1000) / (r.rps * secs) : undefined
+  return { ...r, cpuUs }
+}
+
+// Asynchronous: the upstream lives in this process and must keep answering meanwhile.
+async function wrk(port: number, conns: number, secs: number): Promise<Omit<Run, 'cpuUs'>> {
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${conns}`, `-d${secs}s`, '--latency', `http://127.0.0.1:${port}/svc/widget`], { encoding: 'utf8' })
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out)
+    if (!m) return NaN
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1)
+  }
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: ms('50%'), p99: ms('99%') }
+}
+
+async function nodeLoad(port: number, conns: number, secs: number): Promise<Omit<Run, 'cpuUs'>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: conns })
   const latencies: number[] = []
-  const until = Date.now() + seconds * 1000
+  const until = Date.now() + secs * 1000
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const t0 = performance.now()
-      request({ host: '127.0.0.1', port, path: '/svc/widget', agent, headers: { 'hx-request': 'true' } }, (res) => {
+      request({ host: '127.0.0.1', port, path: '/svc/widget', agent }, (res) => {
         res.resume()
         res.on('end', () => {
           latencies.push(performance.now() - t0)
@@ -35,24 +96,62 @@ async function load(port: number) {
         .on('error', reject)
         .end()
     })
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: conns }, async () => {
     while (Date.now() < until) await one()
   }))
   agent.destroy()
-  return latencies
+  return { rps: latencies.length / secs, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
 }
 
-const fmt = (n: number) => n.toFixed(2)
-await load(upPort) // warm-up
-const direct = await load(upPort)
-const cpu0 = cpuMs(gw.child!.pid!)
-const proxied = await load(gw.opts.port)
-const cpu = cpuMs(gw.child!.pid!) - cpu0
+const rssMb = (pid: number, field = 'VmRSS') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024
+const median = (xs: number[]) => quantile(xs, 0.5)
+const f1 = (n: number) => n.toFixed(1)
+const f2 = (n: number) => n.toFixed(2)
 
-console.log(`${seconds}s at concurrency ${concurrency}, ${body.length}-byte response`)
-console.log(`direct       : ${Math.round(direct.length / seconds)} req/s, p50 ${fmt(quantile(direct, 0.5))} ms, p99 ${fmt(quantile(direct, 0.99))} ms`)
-console.log(`via gateway  : ${Math.round(proxied.length / seconds)} req/s, p50 ${fmt(quantile(proxied, 0.5))} ms, p99 ${fmt(quantile(proxied, 0.99))} ms`)
-console.log(`gateway CPU  : ${((cpu * 1000) / proxied.length).toFixed(0)} µs per proxied request`)
+for (const t of targets) await load(t, connections, 1) // warm-up: JIT, pools, keep-alive
+
+const results = new Map<string, Run[]>(targets.map((t) => [t.name, []]))
+for (let round = 0; round < rounds; round++) {
+  // Rotated so that no target always runs first, or always right after another.
+  const order = targets.map((_, i) => targets[(i + round) % targets.length])
+  for (const t of order) results.get(t.name)!.push(await load(t, connections, seconds))
+  await sleep(200)
+}
+const single = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+for (let round = 0; round < rounds; round++) {
+  for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) single.get(t.name)!.push((await load(t, 1, 2)).p50)
+}
+
+console.log(`\n${rounds} rounds of ${seconds} s at ${connections} connections (${useWrk ? 'wrk' : 'Node client'}), ${body.length}-byte response; medians [min–max]`)
+for (const t of targets) {
+  const runs = results.get(t.name)!
+  const rps = runs.map((r) => r.rps)
+  const cpu = runs.map((r) => r.cpuUs).filter((x): x is number => x !== undefined)
+  console.log(
+    `${t.name.padEnd(8)}: ${Math.round(median(rps))} req/s [${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))}], ` +
+      `p50 ${f2(median(runs.map((r) => r.p50)))} ms, p99 ${f2(median(runs.map((r) => r.p99)))} ms` +
+      (cpu.length ? `, CPU ${f1(median(cpu))} µs/request [${f1(Math.min(...cpu))}–${f1(Math.max(...cpu))}]` : ''),
+  )
+}
+const directP50 = single.get('direct')!
+for (const t of targets.filter((t) => t.name !== 'direct')) {
+  const added = single.get(t.name)!.map((p, i) => (p - directP50[i]) * 1000)
+  console.log(`${t.name.padEnd(8)}: adds ${Math.round(median(added))} µs at p50 with 1 connection [${Math.round(Math.min(...added))}–${Math.round(Math.max(...added))}]`)
+}
+console.log(`gateway : RSS ${f1(rssMb(gw.child!.pid!))} MB now, peak ${f1(rssMb(gw.child!.pid!, 'VmHWM'))} MB`)
+
+if (nginx) {
+  const ratio = (pick: (r: Run) => number | undefined) => {
+    const g = results.get('gateway')!
+    const n = results.get('nginx')!
+    return g.map((r, i) => (pick(r) ?? NaN) / (pick(n[i]) ?? NaN))
+  }
+  const show = (label: string, xs: number[], goal: string) =>
+    console.log(`${label}: ${f2(median(xs))}× [${f2(Math.min(...xs))}–${f2(Math.max(...xs))}] (goal ${goal})`)
+  show('gateway/nginx req/s      ', ratio((r) => r.rps), '≥ 0.45×')
+  show('gateway/nginx CPU/request', ratio((r) => r.cpuUs), '≤ 3×')
+  nginx.kill('SIGQUIT')
+}
 
 await gw.stop()
 upstream.close()

@@ -27,15 +27,24 @@ const serviceSchema = z.strictObject({
   standalone_url: httpUrl.optional(),
   connect_timeout_ms: ms(60_000).default(1000),
   response_timeout_ms: ms(600_000).default(5000),
+  body_idle_timeout_ms: ms(600_000).default(10_000),
+  /** Open connections to each replica at most; more requests queue within connect_timeout_ms. */
+  max_connections: z.number().int().min(1).max(65_536).default(512),
+})
+
+const gatewaySchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(4040),
+  body_limit_bytes: z.number().int().min(1).default(1024 * 1024),
+  /** All request bodies being read at once share this much memory; past it, 503. */
+  body_buffer_total_bytes: z.number().int().min(1).default(64 * 1024 * 1024),
+  /** Trust X-Forwarded-* from the client: only behind a proxy of your own. */
+  trust_forwarded: z.boolean().default(false),
+  client_header_timeout_ms: ms(600_000).default(10_000),
+  client_body_timeout_ms: ms(3_600_000).default(60_000),
 })
 
 const schema = z.strictObject({
-  gateway: z
-    .strictObject({
-      port: z.number().int().min(0).max(65535).default(4040),
-      body_limit_bytes: z.number().int().min(1).default(1024 * 1024),
-    })
-    .default({ port: 4040, body_limit_bytes: 1024 * 1024 }),
+  gateway: gatewaySchema.default(gatewaySchema.parse({})),
   services: z.array(serviceSchema).min(1, 'expected at least one [[services]] entry'),
 })
 
@@ -46,13 +55,25 @@ export type ServiceConfig = {
   upstreams: URL[]
   widget: string
   standaloneUrl?: string
+  /** TCP connect, including the wait for a free pooled socket. */
   connectTimeoutMs: number
+  /** From sending the request to the response headers (and a WebSocket handshake). */
   responseTimeoutMs: number
+  /** Longest pause while a response body streams, in either direction. */
+  bodyIdleTimeoutMs: number
+  maxConnections: number
 }
 
 export type GatewayConfig = {
   port: number
+  host: string
   bodyLimitBytes: number
+  bodyBufferTotalBytes: number
+  trustForwarded: boolean
+  /** Receiving a request's headers from the client. */
+  clientHeaderTimeoutMs: number
+  /** Receiving a whole request, body included, from the client. */
+  clientBodyTimeoutMs: number
   services: ServiceConfig[]
 }
 
@@ -66,7 +87,7 @@ function where(path: PropertyKey[]): string {
 }
 
 /** `SERVICE_URL` for a service name: `todo` → `TODO_URL`, `my-svc` → `MY_SVC_URL`. */
-export const envVarFor = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_URL`
+export const envVarFor = (name: string, suffix = 'URL') => `${name.toUpperCase().replace(/-/g, '_')}_${suffix}`
 
 /**
  * Parses and validates a config file's text. Every problem is reported as
@@ -99,15 +120,19 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     seen.add(prefix)
     const fromEnv = env[envVarFor(s.name)]
     const upstreams = fromEnv === undefined ? s.upstreams : parseUpstreamList(fromEnv, envVarFor(s.name))
+    const standaloneVar = envVarFor(s.name, 'STANDALONE_URL')
+    const standaloneUrl = env[standaloneVar] ? checkedUrl(env[standaloneVar]!, standaloneVar) : s.standalone_url
     return {
       name: s.name,
       title: s.title ?? s.name[0].toUpperCase() + s.name.slice(1),
       prefix,
       upstreams: upstreams.map((u) => new URL(u)),
       widget: s.widget ?? prefix,
-      standaloneUrl: s.standalone_url,
+      standaloneUrl,
       connectTimeoutMs: s.connect_timeout_ms,
       responseTimeoutMs: s.response_timeout_ms,
+      bodyIdleTimeoutMs: s.body_idle_timeout_ms,
+      maxConnections: s.max_connections,
     }
   })
   let port = cfg.gateway.port
@@ -115,19 +140,31 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     port = Number(env.PORT)
     if (!/^\d+$/.test(env.PORT) || port > 65535) throw new ConfigError(`env PORT: expected a port number 0-65535, got "${env.PORT}"`)
   }
-  return { port, bodyLimitBytes: cfg.gateway.body_limit_bytes, services }
+  const g = cfg.gateway
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    bodyLimitBytes: g.body_limit_bytes,
+    bodyBufferTotalBytes: Math.max(g.body_buffer_total_bytes, g.body_limit_bytes),
+    trustForwarded: g.trust_forwarded,
+    clientHeaderTimeoutMs: g.client_header_timeout_ms,
+    clientBodyTimeoutMs: g.client_body_timeout_ms,
+    services,
+  }
+}
+
+function checkedUrl(value: string, varName: string): string {
+  const r = httpUrl.safeParse(value)
+  if (!r.success) throw new ConfigError(`env ${varName}: "${value}": ${r.error.issues[0].message}`)
+  return value
 }
 
 function parseUpstreamList(value: string, varName: string): string[] {
-  const list = value
+  return value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-  for (const u of list) {
-    const r = httpUrl.safeParse(u)
-    if (!r.success) throw new ConfigError(`env ${varName}: "${u}": ${r.error.issues[0].message}`)
-  }
-  return list
+    .map((u) => checkedUrl(u, varName))
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {

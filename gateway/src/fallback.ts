@@ -1,24 +1,45 @@
 import type { ServerResponse } from 'node:http'
 import { html } from 'hono/html'
 import { layout } from '@dx/ui'
+import { securityHeaders } from '@dx/kit'
+
+/** Every HTML page the gateway writes itself carries these. */
+export const pageHeaders = securityHeaders()
 
 /** Why the gateway answered instead of the service; sent as `X-Dx-Fallback`. */
-export type FailReason = 'refused' | 'timeout' | 'upstream-5xx' | 'no-upstream' | 'upstream-error'
+export type FailReason =
+  | 'refused'
+  | 'connect-timeout'
+  | 'no-upstream'
+  | 'upstream-error'
+  | 'timeout'
+  | 'connection-lost'
+  | 'upstream-5xx'
 
 export const statusFor: Record<FailReason, number> = {
   refused: 502,
-  timeout: 504,
-  'upstream-5xx': 502,
+  'connect-timeout': 504,
   'no-upstream': 503,
   'upstream-error': 502,
+  timeout: 504,
+  'connection-lost': 502,
+  'upstream-5xx': 502,
 }
+
+/**
+ * Failures after the request may have reached the service: it may have acted on it, so a
+ * write must not be reported as "not saved" (a user who retries would get a duplicate).
+ */
+export const mayHaveReached = (reason: FailReason) => reason === 'timeout' || reason === 'connection-lost'
 
 const explain: Record<FailReason, string> = {
   refused: 'it refused the connection',
-  timeout: 'it did not answer in time',
-  'upstream-5xx': 'it answered with an error',
+  'connect-timeout': 'it could not be reached in time',
   'no-upstream': 'no instance of it is configured',
   'upstream-error': 'the connection to it failed',
+  timeout: 'it did not answer in time',
+  'connection-lost': 'the connection to it broke before it answered',
+  'upstream-5xx': 'it answered with an error',
 }
 
 /**
@@ -50,7 +71,9 @@ export function errorPage(title: string, reason: FailReason, status: number) {
 
 /** A plain message for a failed write: htmx keeps the form as typed and dx.js shows this. */
 export function writeError(title: string, reason: FailReason) {
-  return `${title} is unavailable (${reason}): your change was not saved.`
+  return mayHaveReached(reason)
+    ? `${title} did not confirm your change (${explain[reason]}): it may have been saved. Check before you try again.`
+    : `${title} is unavailable right now (${explain[reason]}): your change was not saved. Try again in a moment.`
 }
 
 export async function sendHtml(res: ServerResponse, status: number, body: String | Promise<String>, headers: Record<string, string> = {}) {
@@ -60,6 +83,7 @@ export async function sendHtml(res: ServerResponse, status: number, body: String
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...pageHeaders,
     ...headers,
   })
   res.end(text)

@@ -16,20 +16,25 @@ try {
 }
 
 const gw = createGateway(cfg)
-gw.server.listen(cfg.port, () => {
+gw.server.listen(cfg.port, cfg.host, () => {
   for (const s of cfg.services) {
     log.info(`${s.prefix}/* → ${s.upstreams.map((u) => u.origin).join(', ') || '(no upstream)'}`)
   }
-  log.info(`listening on http://localhost:${cfg.port}`)
+  log.info(`listening on http://${cfg.host === '127.0.0.1' ? 'localhost' : cfg.host}:${cfg.port}`)
 })
 gw.server.on('error', (e: NodeJS.ErrnoException) => {
   log.error(e.code === 'EADDRINUSE' ? `port ${cfg.port} is already in use (set PORT to use another)` : 'server error', e)
   process.exit(1)
 })
 
-// One bad request must not take every widget down with it: log and keep serving.
-process.on('uncaughtException', (e) => log.error('uncaught exception', e.stack ?? e))
-process.on('unhandledRejection', (e) => log.error('unhandled rejection', (e as Error)?.stack ?? e))
+// After an uncaught exception the process state is unknown: log it and exit, so the
+// supervisor (make start, Docker, Kubernetes) starts a clean one.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (e) => {
+    log.error(event, (e as Error)?.stack ?? e)
+    process.exit(1)
+  })
+}
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, async () => {

@@ -1,13 +1,31 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { assets } from '@dx/ui'
-import { logger } from '@dx/kit'
+import { crossSiteRefusal, logger } from '@dx/kit'
+import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
 import { compose } from './compose.js'
 import type { HxEvent } from './events/hx-trigger.js'
 import { health } from './health.js'
+import { pageHeaders } from './fallback.js'
 import { createProxy } from './proxy/proxy.js'
+
+/** The gateway's own pages: security headers on HTML, and no writes from other sites. */
+const secured: MiddlewareHandler = async (c, next) => {
+  const refusal = crossSiteRefusal({
+    method: c.req.method,
+    hosts: [c.req.header('host')],
+    origin: c.req.header('origin'),
+    secFetchSite: c.req.header('sec-fetch-site'),
+  })
+  if (refusal) return c.text(refusal, 403)
+  await next()
+  c.header('x-content-type-options', 'nosniff')
+  if (c.res.headers.get('content-type')?.startsWith('text/html')) {
+    for (const [k, v] of Object.entries(pageHeaders)) c.header(k, v)
+  }
+}
 
 export type Gateway = {
   server: Server
@@ -25,6 +43,7 @@ export function createGateway(cfg: GatewayConfig, opts: { onEvents?: (service: s
   const proxy = createProxy(cfg, { log, onEvents: opts.onEvents })
 
   const app = new Hono()
+  app.use(secured)
   app.route('/', health(state))
   app.route('/', assets())
   app.route('/', compose(cfg))
@@ -35,16 +54,26 @@ export function createGateway(cfg: GatewayConfig, opts: { onEvents?: (service: s
   })
   const hono = getRequestListener(app.fetch)
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, expectContinue = false) => {
     const route = proxy.match(req.url)
-    if (route) proxy.web(req, res, route)
-    else void hono(req, res)
-  })
+    if (route) return proxy.web(req, res, route, expectContinue)
+    if (expectContinue) res.writeContinue()
+    void hono(req, res)
+  }
+  const server = createServer(
+    {
+      // Bounds on the client's side of an exchange: a slow sender of headers or body is cut off.
+      headersTimeout: cfg.clientHeaderTimeoutMs,
+      requestTimeout: cfg.clientBodyTimeoutMs,
+    },
+    (req, res) => handle(req, res),
+  )
+  // Answered here rather than by Node, so a body over the limit is refused before it is sent.
+  server.on('checkContinue', (req, res) => handle(req, res, true))
   server.on('upgrade', (req, socket, head) => {
-    const route = proxy.match(req.url)
-    if (route) return proxy.ws(req, socket, head, route)
+    if (proxy.upgrade(server, req, socket, head)) return
     socket.on('error', () => {})
-    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
+    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
   })
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
