@@ -158,7 +158,7 @@ describe('a dead or slow upstream', () => {
     const w = await fetch(`${gw.url}/svc/items`, { method: 'POST', headers: htmx, body: 'text=x' })
     assert.equal(w.status, 502)
     assert.equal(w.headers.get('x-dx-fallback'), 'refused')
-    assert.match(await w.text(), /not saved/)
+    assert.match(await w.text(), /your change was not saved/)
     await gw.close()
   })
 
@@ -179,6 +179,10 @@ describe('a dead or slow upstream', () => {
     assert.ok(Date.now() - t0 >= 290)
     const w = await fetch(`${gw.url}/svc/items`, { method: 'POST', headers: htmx, body: 'x' })
     assert.equal(w.status, 504)
+    // It reached the service, which may have acted on it: never "not saved".
+    const text = await w.text()
+    assert.match(text, /may have been saved\. Check before you try again/)
+    assert.doesNotMatch(text, /not saved/)
     const nav = await fetch(`${gw.url}/svc`)
     assert.equal(nav.status, 504)
     await gw.close()

@@ -22,13 +22,6 @@ export type BodyResult = { ok: true; body: Buffer } | { ok: false; why: 'too-lar
 
 const EMPTY = Buffer.alloc(0)
 
-/** Whether the request announces a body: a chunked one, or a non-zero length. */
-export function declaredLength(req: IncomingMessage): number | 'chunked' {
-  if (req.headers['transfer-encoding'] !== undefined) return 'chunked'
-  const cl = req.headers['content-length']
-  return cl === undefined ? 0 : Number(cl)
-}
-
 /**
  * Reads the whole body, counting against `limit` and the shared budget. Stops at the first
  * byte over either; the caller answers and lets the rest drain.

@@ -1,18 +1,19 @@
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
-import https from 'node:https'
-import type { Socket } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Dispatcher } from 'undici'
 import { crossSiteRefusal, type Logger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '../events/hx-trigger.js'
 import { errorPage, fallbackFragment, pageHeaders, sendHtml, statusFor, writeError, type FailReason } from '../fallback.js'
-import { declaredLength, drain, readBody, type BodyBudget } from './body.js'
-import { responseHeaders, upstreamHeaders } from './headers.js'
+import { drain, readBody, type BodyBudget } from './body.js'
+import type { Deadlines, Expiring } from './deadlines.js'
+import { readHead, responseHeaders, type RequestHead } from './headers.js'
 import type { Route } from './route.js'
 
 /** What every exchange of one proxy shares. */
 export type ForwardShared = {
   cfg: GatewayConfig
   budget: BodyBudget
+  deadlines: Deadlines
   log: Logger
   onEvents?: (service: string, events: HxEvent[]) => void
   onMalformed: (service: string, header: string, value: string) => void
@@ -20,54 +21,66 @@ export type ForwardShared = {
 
 type Phase = 'connect' | 'response' | 'body'
 
-const EMPTY = Buffer.alloc(0)
 const PAGE_HEADERS = Object.entries(pageHeaders).flat()
 
-const isConnectError = (code?: string) =>
-  code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT'
+// Listeners and ticks are module functions, not closures made per request.
+const kForward = Symbol('forward')
+type Tagged = ServerResponse & { [kForward]?: Forward }
+function onClientClose(this: Tagged) {
+  this[kForward]?.clientClosed()
+}
+function uncork(res: ServerResponse) {
+  res.uncork()
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 /**
  * One proxied HTTP exchange, holding all of its state: the client's request is read (body
  * whole, within the limit), sent to one replica with headers built fresh, and its response
  * streamed back. Every wait has a timer, and every way out releases the upstream socket.
+ *
+ * Upstream requests go through undici's connection pools (Node's own HTTP client, the one
+ * behind fetch): measured here, it costs half the CPU of `http.request` per request.
  */
-export class Forward {
-  private readonly htmx: boolean
-  private readonly isRead: boolean
-  private body: Buffer = EMPTY
-  private headers: string[] | undefined
-  private target: URL | undefined
+export class Forward implements Expiring {
+  readonly head: RequestHead
+  readonly htmx: boolean
+  readonly isRead: boolean
+  body: Buffer | null = null
+  target: URL | undefined
   private tried: Set<URL> | undefined
-  private upstream: ClientRequest | undefined
-  private upstreamRes: IncomingMessage | undefined
-  private timer: NodeJS.Timeout | undefined
-  private phase: Phase = 'connect'
+  /** The current attempt; an abandoned one finds it is no longer this and goes quiet. */
+  attempt: Attempt | undefined
+  /** When the current phase's wait runs out (ms since the epoch); see Deadlines. */
+  deadline = 0
+  phase: Phase = 'connect'
   private timedOut: Phase | undefined
   private sentAt = 0
-  /** The request may have reached the service: a socket to it was connected. */
-  private reached = false
   private resetRetried = false
-  private done = false
+  done = false
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-    private readonly route: Route,
-    private readonly shared: ForwardShared,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly route: Route,
+    readonly shared: ForwardShared,
   ) {
-    this.htmx = req.headers['hx-request'] === 'true'
+    this.head = readHead(req, shared.cfg.trustForwarded)
+    this.htmx = this.head.htmx
     this.isRead = req.method === 'GET' || req.method === 'HEAD'
   }
 
   /** `expectContinue`: the client waits for `100 Continue` before it sends the body. */
   start(expectContinue: boolean) {
     const { req, res, shared } = this
-    res.once('close', this.onClientClose)
+    ;(res as Tagged)[kForward] = this
+    res.once('close', onClientClose)
     if (!this.isRead) {
       const refusal = this.crossSite()
       if (refusal) return this.refuse(403, refusal)
     }
-    const declared = declaredLength(req)
+    const declared = this.head.body
     if (declared === 0) return this.send()
     const limit = shared.cfg.bodyLimitBytes
     if (declared !== 'chunked' && declared > limit) return this.refuseBody('too-large')
@@ -82,171 +95,142 @@ export class Forward {
   }
 
   private crossSite() {
-    const { req, shared } = this
-    const h = req.headers
-    const fwdHost = shared.cfg.trustForwarded ? (h['x-forwarded-host'] as string | undefined) : undefined
-    return crossSiteRefusal({ method: req.method ?? 'POST', hosts: [h.host, fwdHost], origin: h.origin, secFetchSite: h['sec-fetch-site'] as string | undefined })
+    const h = this.head
+    return crossSiteRefusal({ method: this.req.method ?? 'POST', hosts: [h.host, h.forwardedHost], origin: h.origin, secFetchSite: h.secFetchSite })
   }
 
   /** Sends the request to the next replica; called again for a retry. */
   private send() {
     if (this.done) return
-    if (this.upstream) detach(this.upstream)
     const { req, route, shared } = this
     const target = route.upstreams.pick(this.tried)
     if (!target) return this.fail('no-upstream')
     this.target = target
-    // Built once: a retry sends the same headers, never a second X-Forwarded-For entry.
-    this.headers ??= upstreamHeaders(req, { trustForwarded: shared.cfg.trustForwarded, bodyLength: this.body.length })
-    this.reached = false
     this.phase = 'connect'
     this.timedOut = undefined
-    this.sentAt = performance.now()
-    const https = target.protocol === 'https:'
-    const upstream = (https ? httpsRequest : http.request)({
-      host: target.hostname,
-      port: target.port || (https ? 443 : 80),
-      method: req.method,
-      path: req.url,
-      headers: this.headers as unknown as http.OutgoingHttpHeaders,
-      // A retry after a reset keep-alive socket goes on a fresh connection.
-      agent: this.resetRetried ? false : https ? route.agents.https : route.agents.http,
-    })
-    this.upstream = upstream
-    upstream.on('socket', this.onSocket)
-    upstream.on('response', this.onResponse)
-    upstream.on('error', this.onUpstreamError)
+    this.sentAt = Date.now()
+    const attempt = new Attempt(this)
+    this.attempt = attempt
     // The connect timer starts now, so time queued for a pooled socket counts too.
     this.arm(route.service.connectTimeoutMs)
-    if (this.body.length) upstream.end(this.body)
-    else upstream.end()
+    // The same headers on a retry: never a second X-Forwarded-For entry.
+    route.pool(target).dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.url!, headers: this.head.upstream, body: this.body }, attempt)
   }
 
-  private onSocket = (socket: Socket) => {
-    if (socket.connecting) socket.once('connect', this.onConnect)
-    else this.onConnect()
-  }
-
-  private onConnect = () => {
-    if (this.done || this.phase !== 'connect') return
-    this.reached = true
+  /** A socket to the replica is connected and the request is being written. */
+  connected() {
     this.phase = 'response'
-    const left = this.route.service.responseTimeoutMs - (performance.now() - this.sentAt)
-    this.arm(Math.max(1, left))
+    this.deadline = this.sentAt + this.route.service.responseTimeoutMs
   }
 
-  private onResponse = (ures: IncomingMessage) => {
-    if (this.done) return void ures.destroy()
+  /** The response head arrived: pass it on and start streaming. */
+  respond(status: number, raw: Buffer[], statusText: string): boolean {
     const { res, route, shared } = this
-    this.upstreamRes = ures
     if (route.upstreams.markUp(this.target!)) shared.log.info(`${route.service.name}: ${this.target!.origin} is answering again`)
-    const status = ures.statusCode ?? 502
-    const h = responseHeaders(ures)
-    if (h.triggers) this.relay(ures)
+    const h = responseHeaders(raw)
+    if (h.triggers) this.relay(h.headers)
     if (status >= 500 && this.htmx && this.isRead) {
-      ures.destroy()
-      return this.fail('upstream-5xx')
+      this.fail('upstream-5xx')
+      return false
     }
     const headers = h.headers
     headers.push('Vary', h.vary ? `${h.vary}, HX-Request` : 'HX-Request')
     if (status >= 500) headers.push('X-Dx-Fallback', 'upstream-5xx')
     // A service in any language may forget them: an HTML page through the edge gets them anyway.
     if (h.html && !h.csp) headers.push(...PAGE_HEADERS)
-    res.writeHead(status, ures.statusMessage, headers)
+    res.writeHead(status, statusText, headers)
+    // Head and body (usually one chunk, in this same tick) leave in one write.
+    res.cork()
+    process.nextTick(uncork, res)
     this.phase = 'body'
-    this.arm(route.service.bodyIdleTimeoutMs)
-    ures.on('data', this.onData)
-    ures.on('end', this.onEnd)
-    ures.on('close', this.onUpstreamClose)
+    this.deadline = Date.now() + route.service.bodyIdleTimeoutMs
+    return true
   }
 
-  private relay(ures: IncomingMessage) {
+  private relay(headers: string[]) {
     const { shared, route } = this
-    const events = eventsOf(ures.headers, (h, v) => shared.onMalformed(route.service.name, h, v))
+    const byName: Record<string, string[]> = {}
+    for (let i = 0; i < headers.length; i += 2) {
+      const key = headers[i].toLowerCase()
+      if (key.startsWith('hx-trigger')) (byName[key] ??= []).push(headers[i + 1])
+    }
+    const events = eventsOf(byName, (h, v) => shared.onMalformed(route.service.name, h, v))
     if (events.length) shared.onEvents?.(route.service.name, events)
   }
 
-  // The body streams through by hand so that one idle timer covers both directions: an
-  // upstream that stalls and a client that stops reading are cut off alike.
-  private onData = (chunk: Buffer) => {
-    this.timer?.refresh()
-    if (!this.res.write(chunk)) {
-      this.upstreamRes!.pause()
-      this.res.once('drain', this.onDrain)
-    }
+  // One idle timer covers both directions of the body: an upstream that stalls and a
+  // client that stops reading are cut off alike.
+  write(chunk: Buffer, resume: () => void): boolean {
+    this.deadline = Date.now() + this.route.service.bodyIdleTimeoutMs
+    if (this.res.write(chunk)) return true
+    this.res.once('drain', () => {
+      this.deadline = Date.now() + this.route.service.bodyIdleTimeoutMs
+      resume()
+    })
+    return false
   }
 
-  private onDrain = () => {
-    this.timer?.refresh()
-    this.upstreamRes?.resume()
-  }
-
-  private onEnd = () => {
+  complete() {
     this.settle()
     this.res.end()
   }
 
-  private onUpstreamClose = () => {
-    if (!this.upstreamRes!.complete && !this.done) this.abort()
-  }
-
-  private onUpstreamError = (err: NodeJS.ErrnoException) => {
+  /** The attempt failed before, or while, the response came. */
+  failed(err: NodeJS.ErrnoException, reached: boolean, responded: boolean) {
     if (this.done) return
     this.clearTimer()
-    if (this.upstreamRes) return this.abort()
+    if (responded) return this.abort()
     const { route, shared, target, req } = this
     const timedOut = this.timedOut
-    const readWithoutBody = this.isRead && this.body.length === 0
-    // The service closed an idle keep-alive socket just as it was reused: nothing was
-    // processed, so a read goes again once, on a fresh connection, and nobody is marked down.
-    if (!timedOut && err.code === 'ECONNRESET' && this.upstream?.reusedSocket && readWithoutBody && !this.resetRetried) {
+    const code = err.code
+    const readWithoutBody = this.isRead && !this.body?.length
+    // A keep-alive socket the service closed just as it was reused: a read goes again, once.
+    if (!timedOut && reached && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && readWithoutBody && !this.resetRetried) {
       this.resetRetried = true
       return this.send()
     }
-    if (timedOut === 'connect' || (!this.reached && isConnectError(err.code))) {
-      if (!timedOut && route.upstreams.markDown(target!)) shared.log.warn(`${route.service.name}: ${target!.origin} ${err.code}; serving fallbacks until it answers`)
+    if (timedOut === 'connect' || (!reached && CONNECT_ERRORS.has(code!))) {
+      if (!timedOut && route.upstreams.markDown(target!)) shared.log.warn(`${route.service.name}: ${target!.origin} ${code}; serving fallbacks until it answers`)
       // Nothing reached this replica: a read goes to the next one.
       ;(this.tried ??= new Set()).add(target!)
       if (readWithoutBody && this.tried.size < route.upstreams.size) return this.send()
-      return this.fail(timedOut ? 'connect-timeout' : err.code === 'ECONNREFUSED' ? 'refused' : 'upstream-error')
+      return this.fail(timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect-timeout' : code === 'ECONNREFUSED' ? 'refused' : 'upstream-error')
     }
     if (timedOut === 'response') {
       shared.log.warn(`${route.service.name}: ${req.method} ${req.url} got no answer within ${route.service.responseTimeoutMs} ms from ${target!.origin}`)
       return this.fail('timeout')
     }
-    shared.log.warn(`${route.service.name}: ${req.method} ${req.url} failed at ${target!.origin}: ${err.code ?? err.message}`)
-    this.fail(this.reached ? 'connection-lost' : 'upstream-error')
+    shared.log.warn(`${route.service.name}: ${req.method} ${req.url} failed at ${target!.origin}: ${code ?? err.message}`)
+    this.fail(reached ? 'connection-lost' : 'upstream-error')
   }
 
-  private onTimeout = () => {
-    this.timer = undefined
+  /** Called by Deadlines when the current phase's wait ran out. */
+  expire() {
     this.timedOut = this.phase
     if (this.phase === 'body') {
       this.shared.log.warn(`${this.route.service.name}: ${this.req.method} ${this.req.url}: body stalled for ${this.route.service.bodyIdleTimeoutMs} ms; cut off`)
       return this.abort()
     }
-    const upstream = this.upstream!
-    const err = new Error(`${this.phase} timeout`)
-    upstream.destroy(err)
-    // Still queued for a pooled socket: Node reports the error only once it gets one, which
-    // may be never. Go on now; the pool drops the request when a socket frees up.
-    if (!upstream.socket) this.onUpstreamError(err)
+    const attempt = this.attempt!
+    // Still queued for a pooled socket, it cannot be aborted yet; it is dropped when its
+    // turn comes. The exchange goes on now either way.
+    attempt.cancel()
+    this.failed(Object.assign(new Error(`${this.phase} timeout`), { code: 'DX_TIMEOUT' }), attempt.reached, false)
   }
 
   /** The client went away: whatever is in flight upstream is dropped with it. */
-  private onClientClose = () => {
+  clientClosed() {
     if (this.done || this.res.writableFinished) return
     this.abort()
   }
 
   private arm(ms: number) {
-    clearTimeout(this.timer)
-    this.timer = setTimeout(this.onTimeout, ms)
+    this.deadline = Date.now() + ms
+    this.shared.deadlines.watch(this)
   }
 
   private clearTimer() {
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.shared.deadlines.unwatch(this)
   }
 
   private settle() {
@@ -257,17 +241,13 @@ export class Forward {
   /** Ends both sides at once: a response already under way cannot become an error page. */
   private abort() {
     this.settle()
-    this.upstreamRes?.destroy()
-    this.upstream?.destroy()
+    this.attempt?.cancel()
     this.res.destroy()
   }
 
   private fail(reason: FailReason) {
     this.settle()
-    if (this.upstream) {
-      this.upstream.destroy()
-      detach(this.upstream)
-    }
+    this.attempt?.cancel()
     const { req, res, route } = this
     const { service } = route
     if (res.headersSent) return void res.destroy()
@@ -298,14 +278,56 @@ export class Forward {
   }
 }
 
-const httpsRequest = https.request
+/**
+ * One try at one replica, as undici's dispatch handler. It reports to its exchange only
+ * while it is the exchange's current attempt, so a late event of an abandoned try is ignored.
+ */
+class Attempt implements Dispatcher.DispatchHandlers {
+  reached = false
+  private responded = false
+  private abortFn: ((err?: Error) => void) | undefined
+  private cancelled = false
 
-const ignore = () => {}
+  constructor(private readonly fwd: Forward) {}
 
-/** An abandoned attempt speaks no more to its exchange; its late errors are swallowed. */
-function detach(upstream: ClientRequest) {
-  upstream.removeAllListeners('socket')
-  upstream.removeAllListeners('response')
-  upstream.removeAllListeners('error')
-  upstream.on('error', ignore)
+  private get current() {
+    return this.fwd.attempt === this && !this.fwd.done
+  }
+
+  cancel() {
+    this.cancelled = true
+    this.abortFn?.()
+  }
+
+  onConnect(abort: (err?: Error) => void) {
+    this.abortFn = abort
+    if (this.cancelled || !this.current) return abort()
+    this.reached = true
+    this.fwd.connected()
+  }
+
+  onHeaders(status: number, headers: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
+    if (!this.current) {
+      this.abortFn?.()
+      return false
+    }
+    this.responded = true
+    this.resume = resume
+    return this.fwd.respond(status, (headers ?? []) as Buffer[], statusText)
+  }
+
+  private resume: (() => void) | undefined
+
+  onData(chunk: Buffer): boolean {
+    if (!this.current) return false
+    return this.fwd.write(chunk, this.resume!)
+  }
+
+  onComplete() {
+    if (this.current) this.fwd.complete()
+  }
+
+  onError(err: Error) {
+    if (this.current) this.fwd.failed(err as NodeJS.ErrnoException, this.reached, this.responded)
+  }
 }

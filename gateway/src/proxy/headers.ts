@@ -20,11 +20,19 @@ const HOP_BY_HOP = new Set([
 // own stands in front (trust_forwarded), else anyone could pose as anyone.
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded'])
 
-/** The header names listed in a `Connection` value, lowercased: they are hop-by-hop too. */
+/**
+ * The header names listed in a `Connection` value, lowercased: they are hop-by-hop too.
+ * `close` and `keep-alive`, the usual values, name nothing to drop.
+ */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (!value) return undefined
-  const out = new Set<string>()
-  for (const part of Array.isArray(value) ? value : [value]) for (const t of part.split(',')) out.add(t.trim().toLowerCase())
+  let out: Set<string> | undefined
+  for (const part of Array.isArray(value) ? value : [value]) {
+    for (const t of part.split(',')) {
+      const token = t.trim().toLowerCase()
+      if (token && token !== 'close' && token !== 'keep-alive') (out ??= new Set()).add(token)
+    }
+  }
   return out
 }
 
@@ -33,76 +41,125 @@ const clientAddress = (req: IncomingMessage) => {
   return a.startsWith('::ffff:') ? a.slice(7) : a
 }
 
-/**
- * The headers sent upstream, built fresh as a flat [name, value, …] list: the client's
- * end-to-end headers as they came, minus hop-by-hop, Connection-named, `Expect`, the
- * gateway's own `X-Dx-*` (except the page id) and, unless trusted, forwarding claims;
- * then the X-Forwarded-* the gateway vouches for and the exact body length.
- */
-export function upstreamHeaders(req: IncomingMessage, o: { trustForwarded: boolean; bodyLength: number }): string[] {
-  const raw = req.rawHeaders
-  const named = connectionTokens(req.headers.connection)
-  const out: string[] = []
-  let xff: string | undefined
-  let proto: string | undefined
-  let fwdHost: string | undefined
-  let host = ''
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]
-    const key = name.toLowerCase()
-    if (HOP_BY_HOP.has(key) || key === 'expect' || named?.has(key)) continue
-    if (key === 'host') {
-      if (host) continue // a second Host: the first one is the one Node routed by
-      host = raw[i + 1]
-    } else if (FORWARDED.has(key)) {
-      if (!o.trustForwarded) continue
-      // Several of the same forwarding header are one list (RFC 9110 §5.3); kept in order.
-      if (key === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]
-      else if (key === 'x-forwarded-proto') proto ??= raw[i + 1]
-      else if (key === 'x-forwarded-host') fwdHost ??= raw[i + 1]
-      else out.push(name, raw[i + 1])
-      continue
-    } else if (key.startsWith('x-dx-') && key !== 'x-dx-client') {
-      continue
-    }
-    out.push(name, raw[i + 1])
-  }
-  const addr = clientAddress(req)
-  out.push('X-Forwarded-For', xff ? `${xff}, ${addr}` : addr)
-  out.push('X-Forwarded-Proto', proto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
-  if (fwdHost ?? host) out.push('X-Forwarded-Host', (fwdHost ?? host)!)
-  if (o.bodyLength > 0 || !NO_BODY_METHODS.has(req.method ?? 'GET')) out.push('Content-Length', String(o.bodyLength))
-  return out
+/** What the forwarder needs to know of a request, read in one pass over its raw headers. */
+export type RequestHead = {
+  /** The headers for the upstream, as a flat [name, value, …] list. */
+  upstream: string[]
+  htmx: boolean
+  /** The body the request announces: a length, or chunked. */
+  body: number | 'chunked'
+  host?: string
+  /** The host a trusted proxy in front says the client asked for. */
+  forwardedHost?: string
+  origin?: string
+  secFetchSite?: string
 }
 
-// Methods that have no body by convention: no `Content-Length: 0` is sent for them.
-const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE'])
+/**
+ * Reads a request's raw headers once. The upstream headers are built fresh: the client's
+ * end-to-end headers as they came, minus hop-by-hop, Connection-named, `Expect`, the
+ * gateway's own `X-Dx-*` (except the page id) and, unless trusted, forwarding claims; then
+ * the X-Forwarded-* the gateway vouches for. The body's exact length is set by the HTTP
+ * client from the body itself.
+ */
+export function readHead(req: IncomingMessage, trustForwarded: boolean): RequestHead {
+  const raw = req.rawHeaders
+  const out: string[] = []
+  const head: RequestHead = { upstream: out, htmx: false, body: 0 }
+  let named: Set<string> | undefined
+  let xff: string | undefined
+  let proto: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]
+    const value = raw[i + 1]
+    const key = name.toLowerCase()
+    switch (key) {
+      case 'content-length':
+        // Node's parser has already refused a bad or conflicting length.
+        if (head.body === 0) head.body = Number(value)
+        continue
+      case 'transfer-encoding':
+        head.body = 'chunked'
+        continue
+      case 'connection':
+        named = connectionTokens(value)
+        continue
+      case 'host':
+        if (head.host !== undefined) continue // the first Host is the one Node routed by
+        head.host = value
+        break
+      case 'hx-request':
+        head.htmx = value === 'true'
+        break
+      case 'origin':
+        head.origin ??= value
+        break
+      case 'sec-fetch-site':
+        head.secFetchSite ??= value
+        break
+      case 'expect':
+        continue
+      default:
+        if (HOP_BY_HOP.has(key)) continue
+        if (FORWARDED.has(key)) {
+          if (!trustForwarded) continue
+          // Several of the same forwarding header are one list (RFC 9110 §5.3), kept in order.
+          if (key === 'x-forwarded-for') xff = xff ? `${xff}, ${value}` : value
+          else if (key === 'x-forwarded-proto') proto ??= value
+          else if (key === 'x-forwarded-host') head.forwardedHost ??= value
+          else out.push(name, value)
+          continue
+        }
+        if (key.startsWith('x-dx-') && key !== 'x-dx-client') continue
+    }
+    out.push(name, value)
+  }
+  const upstream = named ? dropNamed(out, named) : out
+  const addr = clientAddress(req)
+  upstream.push('X-Forwarded-For', xff ? `${xff}, ${addr}` : addr)
+  upstream.push('X-Forwarded-Proto', proto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
+  const host = head.forwardedHost ?? head.host
+  if (host) upstream.push('X-Forwarded-Host', host)
+  head.upstream = upstream
+  return head
+}
 
 /**
- * The response headers sent to the client, as a flat list: the upstream's, minus
+ * The response headers sent to the client, as a flat list: the upstream's raw ones, minus
  * hop-by-hop and Connection-named ones (Node frames the response again). `Content-Length`
  * is kept when the upstream gave one, so the client sees the exact length.
  */
-export function responseHeaders(res: IncomingMessage): { headers: string[]; triggers: boolean; html: boolean; csp: boolean; vary?: string } {
-  const raw = res.rawHeaders
-  const named = connectionTokens(res.headers.connection)
+export function responseHeaders(raw: Buffer[]): { headers: string[]; triggers: boolean; html: boolean; csp: boolean; vary?: string } {
   const headers: string[] = []
+  let named: Set<string> | undefined
   let triggers = false
   let html = false
   let csp = false
   let vary: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]
+    const name = raw[i].toString('latin1')
+    const value = raw[i + 1].toString('latin1')
     const key = name.toLowerCase()
-    if (key !== 'content-length' && (HOP_BY_HOP.has(key) || named?.has(key))) continue
+    if (key === 'connection') {
+      named = connectionTokens(value)
+      continue
+    }
+    if (key !== 'content-length' && HOP_BY_HOP.has(key)) continue
     if (key === 'vary') {
-      vary = vary ? `${vary}, ${raw[i + 1]}` : raw[i + 1]
+      vary = vary ? `${vary}, ${value}` : value
       continue
     }
     if (key.startsWith('hx-trigger')) triggers = true
-    else if (key === 'content-type') html = raw[i + 1].startsWith('text/html')
+    else if (key === 'content-type') html = value.startsWith('text/html')
     else if (key === 'content-security-policy') csp = true
-    headers.push(name, raw[i + 1])
+    headers.push(name, value)
   }
+  if (named) return { headers: dropNamed(headers, named), triggers, html, csp, vary }
   return { headers, triggers, html, csp, vary }
+}
+
+function dropNamed(headers: string[], named: Set<string>): string[] {
+  const out: string[] = []
+  for (let i = 0; i < headers.length; i += 2) if (!named.has(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1])
+  return out
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import type { HxEvent } from '../events/hx-trigger.js'
 import { BodyBudget } from './body.js'
+import { Deadlines } from './deadlines.js'
 import { Forward, type ForwardShared } from './forward.js'
 import { serveAsPlainHttp } from './plain-upgrade.js'
 import { forbidden, routeTable, type Route } from './route.js'
@@ -29,6 +30,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
   const shared: ForwardShared = {
     cfg,
     budget: new BodyBudget(cfg.bodyBufferTotalBytes),
+    deadlines: new Deadlines(),
     log,
     onEvents: hooks.onEvents,
     onMalformed(service, header, value) {
@@ -63,10 +65,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
 
   function close() {
     sockets.close()
-    for (const r of routes.values()) {
-      r.agents.http.destroy()
-      r.agents.https.destroy()
-    }
+    for (const r of routes.values()) void r.close()
   }
 
   return { match, web, upgrade, close, routes }

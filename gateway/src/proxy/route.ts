@@ -1,19 +1,30 @@
-import http from 'node:http'
-import https from 'node:https'
+import { Pool } from 'undici'
 import type { ServiceConfig } from '../config.js'
 import { Upstreams } from './upstreams.js'
 
-/** A service, its replicas and its connection pools (keep-alive, at most max_connections per replica). */
-export type Route = { service: ServiceConfig; upstreams: Upstreams; agents: { http: http.Agent; https: https.Agent } }
+/** A service, its replicas, and a keep-alive connection pool per replica. */
+export type Route = { service: ServiceConfig; upstreams: Upstreams; pool: (replica: URL) => Pool; close: () => Promise<void> }
+
+function route(s: ServiceConfig): Route {
+  const pools = new Map<URL, Pool>()
+  const pool = (replica: URL) => {
+    let p = pools.get(replica)
+    if (!p) {
+      // undici's own timers are off: the exchange arms its own, queue time included.
+      p = new Pool(replica.origin, { connections: s.maxConnections, pipelining: 1, connectTimeout: s.connectTimeoutMs, headersTimeout: 0, bodyTimeout: 0 })
+      pools.set(replica, p)
+    }
+    return p
+  }
+  const close = async () => {
+    await Promise.all([...pools.values()].map((p) => p.destroy()))
+  }
+  return { service: s, upstreams: new Upstreams(s.upstreams), pool, close }
+}
 
 /** The routing table: each service's prefix to its replicas. */
 export function routeTable(services: ServiceConfig[]) {
-  const routes = new Map<string, Route>(
-    services.map((s) => {
-      const pool = { keepAlive: true, maxSockets: s.maxConnections, maxFreeSockets: Math.min(64, s.maxConnections) }
-      return [s.prefix, { service: s, upstreams: new Upstreams(s.upstreams), agents: { http: new http.Agent(pool), https: new https.Agent(pool) } }]
-    }),
-  )
+  const routes = new Map<string, Route>(services.map((s) => [s.prefix, route(s)]))
 
   /** The route for a request target, or undefined when it is not a service's. */
   function match(url: string | undefined): Route | undefined {
