@@ -20,16 +20,20 @@
     }
     return text.replace(/\s+/g, ' ').trim()
   }
+  // The answer's own text says what happened: the gateway and the services word it for the
+  // user, including whether a failed change may still have been saved.
   document.addEventListener('htmx:responseError', function (e) {
     var xhr = e.detail.xhr
-    var reason = xhr.getResponseHeader('X-Dx-Fallback')
-    var msg = reason
-      ? 'The service is unavailable (' + reason + '); your change was not saved. Try again in a moment.'
-      : 'Request failed (' + xhr.status + '): ' + bodyText(xhr).slice(0, 200)
-    show(e.detail.elt, msg)
+    var text = bodyText(xhr).slice(0, 300)
+    show(e.detail.elt, text || 'Request failed (' + xhr.status + ').')
   })
+  // No answer at all: a read can simply be tried again, but a change may have reached the
+  // server before the connection failed, so the user is told to check first.
   document.addEventListener('htmx:sendError', function (e) {
-    show(e.detail.elt, 'Network error: the server could not be reached; your change was not saved.')
+    var verb = ((e.detail.requestConfig && e.detail.requestConfig.verb) || 'get').toLowerCase()
+    show(e.detail.elt, verb === 'get'
+      ? 'Network error: the server could not be reached. Try again in a moment.'
+      : 'Network error: the connection failed before an answer came, so your change may or may not have been saved. Check before you try again.')
   })
   document.addEventListener('htmx:afterRequest', function (e) {
     if (e.detail.successful) {
