@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseConfig } from '../src/config.js'
-import type { HxEvent } from '../src/events/hx-trigger.js'
+import type { HxEvent } from '@dx/kit'
 import { createGateway } from '../src/server.js'
 
 export async function listen(server: Server, port = 0): Promise<number> {

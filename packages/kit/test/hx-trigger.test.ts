@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { eventsOf, parseTrigger } from '../src/events/hx-trigger.js'
+import { eventsOf, parseTrigger } from '../src/hx-trigger.js'
 
 test('a single name', () => {
   assert.deepEqual(parseTrigger('todo:added'), { events: [{ name: 'todo:added', detail: null }], malformed: false })
