@@ -74,6 +74,8 @@ export type GatewayConfig = {
   clientHeaderTimeoutMs: number
   /** Receiving a whole request, body included, from the client. */
   clientBodyTimeoutMs: number
+  /** DX_EVENT_SECRET: signs and checks events; without it no event reaches a service. */
+  eventSecret?: string
   services: ServiceConfig[]
 }
 
@@ -149,6 +151,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     trustForwarded: g.trust_forwarded,
     clientHeaderTimeoutMs: g.client_header_timeout_ms,
     clientBodyTimeoutMs: g.client_body_timeout_ms,
+    eventSecret: env.DX_EVENT_SECRET || undefined,
     services,
   }
 }

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { assets } from '@dx/ui'
-import { crossSiteRefusal, logger } from '@dx/kit'
+import { bodyLimit } from 'hono/body-limit'
+import { memoryBus, type Bus } from '@dx/bus'
+import { crossSiteRefusal, gatewayMark, logger } from '@dx/kit'
 import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
 import { compose } from './compose.js'
@@ -10,6 +12,8 @@ import type { HxEvent } from '@dx/kit'
 import { health } from './health.js'
 import { pageHeaders } from './fallback.js'
 import { createProxy } from './proxy/proxy.js'
+import { createDelivery } from './events/delivery.js'
+import { createRelay } from './events/relay.js'
 
 /** The gateway's own pages: security headers on HTML, and no writes from other sites. */
 const secured: MiddlewareHandler = async (c, next) => {
@@ -31,19 +35,35 @@ export type Gateway = {
   server: Server
   state: { draining: boolean }
   close: () => Promise<void>
+  bus: Bus
+  relay: ReturnType<typeof createRelay>
+  delivery: ReturnType<typeof createDelivery>
 }
 
 /**
  * The edge server. Service prefixes go straight to the proxy on the raw req/res; only
  * the gateway's own routes pass through Hono.
  */
-export function createGateway(cfg: GatewayConfig, opts: { onEvents?: (service: string, events: HxEvent[]) => void } = {}): Gateway {
+export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: (service: string, events: HxEvent[]) => void } = {}): Gateway {
   const log = logger('gateway')
   const state = { draining: false }
-  const proxy = createProxy(cfg, { log, onEvents: opts.onEvents })
+  const bus = opts.bus ?? memoryBus((e, subject) => log.error(`a handler for ${subject} failed`, e))
+  const secret = cfg.eventSecret
+  const relay = createRelay({ bus, log, services: cfg.services.map((s) => s.name), secret })
+  const proxy = createProxy(cfg, {
+    log,
+    mark: secret ? gatewayMark(secret) : undefined,
+    onEvents: (service, events, cause) => {
+      relay.fromResponse(service, events, cause)
+      opts.onEvents?.(service, events)
+    },
+  })
+  const delivery = createDelivery({ bus, log, routes: proxy.routes.values(), secret })
 
   const app = new Hono()
   app.use(secured)
+  app.use(bodyLimit({ maxSize: cfg.bodyLimitBytes, onError: (c) => c.text(`Request body too large: the limit is ${cfg.bodyLimitBytes} bytes.`, 413) }))
+  app.route('/', relay.routes)
   app.route('/', health(state))
   app.route('/', assets())
   app.route('/', compose(cfg))
@@ -83,6 +103,7 @@ export function createGateway(cfg: GatewayConfig, opts: { onEvents?: (service: s
   const close = () =>
     new Promise<void>((resolve) => {
       state.draining = true
+      delivery.close()
       server.close(() => resolve())
       server.closeIdleConnections()
       proxy.close()
@@ -91,5 +112,5 @@ export function createGateway(cfg: GatewayConfig, opts: { onEvents?: (service: s
         resolve()
       }, 2000).unref()
     })
-  return { server, state, close }
+  return { server, state, close, bus, relay, delivery }
 }

@@ -8,6 +8,23 @@ import { drain, readBody, type BodyBudget } from './body.js'
 import type { Deadlines, Expiring } from './deadlines.js'
 import { readHead, responseHeaders, type RequestHead } from './headers.js'
 import type { Route } from './route.js'
+import type { Cause } from '../events/relay.js'
+
+/** One cookie's value from a Cookie header, undefined when absent or not decodable. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim())
+      } catch {
+        return undefined
+      }
+    }
+  }
+  return undefined
+}
 
 /** What every exchange of one proxy shares. */
 export type ForwardShared = {
@@ -15,7 +32,9 @@ export type ForwardShared = {
   budget: BodyBudget
   deadlines: Deadlines
   log: Logger
-  onEvents?: (service: string, events: HxEvent[]) => void
+  /** The gateway's mark on forwarded requests (X-Dx-Via), when events are signed. */
+  mark?: string
+  onEvents?: (service: string, events: HxEvent[], cause: Cause) => void
   onMalformed: (service: string, header: string, value: string) => void
 }
 
@@ -66,7 +85,7 @@ export class Forward implements Expiring {
     readonly route: Route,
     readonly shared: ForwardShared,
   ) {
-    this.head = readHead(req, shared.cfg.trustForwarded)
+    this.head = readHead(req, shared.cfg.trustForwarded, shared.mark)
     this.htmx = this.head.htmx
     this.isRead = req.method === 'GET' || req.method === 'HEAD'
   }
@@ -155,7 +174,7 @@ export class Forward implements Expiring {
       if (key.startsWith('hx-trigger')) (byName[key] ??= []).push(headers[i + 1])
     }
     const events = eventsOf(byName, (h, v) => shared.onMalformed(route.service.name, h, v))
-    if (events.length) shared.onEvents?.(route.service.name, events)
+    if (events.length) shared.onEvents?.(route.service.name, events, { actor: cookieValue(this.head.cookie, 'dx_actor'), client: this.head.client })
   }
 
   // One idle timer covers both directions of the body: an upstream that stalls and a

@@ -53,6 +53,9 @@ export type RequestHead = {
   forwardedHost?: string
   origin?: string
   secFetchSite?: string
+  /** Read only when the response carries events: the actor cookie and the page id. */
+  cookie?: string
+  client?: string
 }
 
 /**
@@ -62,7 +65,7 @@ export type RequestHead = {
  * the X-Forwarded-* the gateway vouches for. The body's exact length is set by the HTTP
  * client from the body itself.
  */
-export function readHead(req: IncomingMessage, trustForwarded: boolean): RequestHead {
+export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: string): RequestHead {
   const raw = req.rawHeaders
   const out: string[] = []
   const head: RequestHead = { upstream: out, htmx: false, body: 0 }
@@ -97,6 +100,12 @@ export function readHead(req: IncomingMessage, trustForwarded: boolean): Request
       case 'sec-fetch-site':
         head.secFetchSite ??= value
         break
+      case 'cookie':
+        head.cookie = head.cookie ? `${head.cookie}; ${value}` : value
+        break
+      case 'x-dx-client':
+        head.client ??= value
+        break
       case 'expect':
         continue
       default:
@@ -120,6 +129,8 @@ export function readHead(req: IncomingMessage, trustForwarded: boolean): Request
   upstream.push('X-Forwarded-Proto', proto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
   const host = head.forwardedHost ?? head.host
   if (host) upstream.push('X-Forwarded-Host', host)
+  // Tells the service this request's events are relayed here, so it does not publish them too.
+  if (mark) upstream.push('X-Dx-Via', mark)
   head.upstream = upstream
   return head
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import type { HxEvent } from '@dx/kit'
+import type { Cause } from '../events/relay.js'
 import { BodyBudget } from './body.js'
 import { Deadlines } from './deadlines.js'
 import { Forward, type ForwardShared } from './forward.js'
@@ -14,8 +15,10 @@ export type { Route } from './route.js'
 
 export type ProxyHooks = {
   log: Logger
+  /** The gateway's mark on forwarded requests, when events are signed. */
+  mark?: string
   /** Events from an upstream response's HX-Trigger* headers, with the service they came from. */
-  onEvents?: (service: string, events: HxEvent[]) => void
+  onEvents?: (service: string, events: HxEvent[], cause: Cause) => void
 }
 
 /**
@@ -32,6 +35,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     budget: new BodyBudget(cfg.bodyBufferTotalBytes),
     deadlines: new Deadlines(),
     log,
+    mark: hooks.mark,
     onEvents: hooks.onEvents,
     onMalformed(service, header, value) {
       // Logged once per distinct value: a service sending the same bad header must not flood the log.

@@ -1,0 +1,151 @@
+import type { Bus } from '@dx/bus'
+import { DeliveryQueue, EVENT_NAME, sign, type Envelope, type Logger } from '@dx/kit'
+import type { Route } from '../proxy/route.js'
+import { ALL_EVENTS } from './relay.js'
+
+const TRY_TIMEOUT_MS = 2000
+
+/** What a replica's `/_dx/manifest` says this service wants, or why it cannot be used. */
+export function readManifest(service: string, value: unknown): { subscribes: string[] } | { error: string } {
+  if (!value || typeof value !== 'object') return { error: 'the manifest is not a JSON object' }
+  const m = value as Record<string, unknown>
+  if (m.name !== service) return { error: `its manifest names ${JSON.stringify(m.name)?.slice(0, 40)}, not "${service}"` }
+  const subs = m.subscribes ?? []
+  if (!Array.isArray(subs) || !subs.every((s) => typeof s === 'string' && EVENT_NAME.test(s))) {
+    return { error: 'its manifest\'s "subscribes" is not a list of "service:verb" names' }
+  }
+  return { subscribes: subs as string[] }
+}
+
+class Rejected extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * Delivers each envelope on the bus to every service that subscribes to it, except its
+ * source, as a signed `POST /_dx/events`: at least once, in order per service, through a
+ * bounded queue per service. Subscriptions come from the services' manifests, read at
+ * start and again now and then, so a service that starts later is found.
+ */
+export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Route>; secret?: string; refreshMs?: number }) {
+  const { bus, log, secret } = o
+  const routes = [...o.routes]
+  const subscriptions = new Map<string, Set<string>>()
+  const queues = new Map<string, DeliveryQueue<Envelope>>()
+  const stats = new Map<string, { ok: number; retried: number; failed: number; dropped: number }>()
+  const manifestErrors = new Map<string, string>()
+  let closed = false
+
+  const statsOf = (service: string) => {
+    let s = stats.get(service)
+    if (!s) stats.set(service, (s = { ok: 0, retried: 0, failed: 0, dropped: 0 }))
+    return s
+  }
+
+  async function post(route: Route, env: Envelope) {
+    const replica = route.upstreams.pick()
+    if (!replica) throw new Rejected('no replica is configured')
+    const body = JSON.stringify(env)
+    const r = await fetch(new URL('/_dx/events', replica), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-dx-signature': sign(body, secret!) },
+      body,
+      signal: AbortSignal.timeout(TRY_TIMEOUT_MS),
+    })
+    const text = await r.text().catch(() => '')
+    if (!r.ok) throw new Rejected(`${replica.origin} answered ${r.status}: ${text.slice(0, 200)}`, r.status)
+  }
+
+  function queueFor(route: Route) {
+    const name = route.service.name
+    let q = queues.get(name)
+    if (q) return q
+    const s = statsOf(name)
+    q = new DeliveryQueue<Envelope>({
+      send: (env) => post(route, env),
+      onDelivered: () => s.ok++,
+      onRetry: (env, err, delay) => {
+        s.retried++
+        if (s.retried % 100 === 1) log.warn(`delivering ${env.name} to ${name} failed (${(err as Error).message}); trying again in ${delay} ms`)
+      },
+      onGaveUp: (env, err) => {
+        s.failed++
+        log.error(`gave up delivering ${env.name} (${env.id}) to ${name}: ${(err as Error).message}`)
+      },
+      onDropped: (env) => {
+        s.dropped++
+        if (s.dropped % 1000 === 1) log.warn(`${name}'s event queue is full; dropped the oldest (${env.name}), ${s.dropped} so far`)
+      },
+    })
+    queues.set(name, q)
+    return q
+  }
+
+  async function readOne(route: Route) {
+    const name = route.service.name
+    const replica = route.upstreams.pick()
+    if (!replica) return
+    try {
+      const r = await fetch(new URL('/_dx/manifest', replica), { signal: AbortSignal.timeout(TRY_TIMEOUT_MS) })
+      const m = readManifest(name, r.ok ? await r.json() : null)
+      if ('error' in m) throw new Error(r.ok ? m.error : `GET /_dx/manifest answered ${r.status}`)
+      const before = [...(subscriptions.get(name) ?? [])].join(', ')
+      subscriptions.set(name, new Set(m.subscribes))
+      manifestErrors.delete(name)
+      if (before !== m.subscribes.join(', ') && m.subscribes.length) log.info(`${name} subscribes to ${m.subscribes.join(', ')}`)
+    } catch (e) {
+      const why = (e as Error).message
+      if (manifestErrors.get(name) !== why) log.warn(`${name}: no usable manifest at ${replica.origin} (${why}); its subscriptions are kept as they were`)
+      manifestErrors.set(name, why)
+    }
+  }
+
+  /** Reads the manifests again: all services, or one whose replica just came up. */
+  async function refresh(service?: string) {
+    await Promise.all(routes.filter((r) => !service || r.service.name === service).map(readOne))
+  }
+
+  let unsubscribe = () => {}
+  let timer: NodeJS.Timeout | undefined
+  if (!secret) {
+    log.warn('DX_EVENT_SECRET is not set: events are not delivered to services (pages still get them)')
+  } else {
+    unsubscribe = bus.subscribe(ALL_EVENTS, (data) => {
+      const env = data as Envelope
+      for (const route of routes) {
+        const name = route.service.name
+        if (name !== env.source && subscriptions.get(name)?.has(env.name)) queueFor(route).push(env)
+      }
+    })
+    void refresh()
+    const tick = () => {
+      if (closed) return
+      // Quickly while a service's manifest is missing, else now and then.
+      const wait = manifestErrors.size || subscriptions.size < routes.length ? 5000 : (o.refreshMs ?? 30_000)
+      timer = setTimeout(() => void refresh().then(tick), wait)
+      timer.unref()
+    }
+    tick()
+  }
+
+  return {
+    refresh,
+    stats,
+    subscriptions,
+    manifestErrors,
+    /** Resolves once every queue is empty (tests, graceful stop). */
+    drained: () => Promise.all([...queues.values()].map((q) => q.drained())),
+    close() {
+      closed = true
+      clearTimeout(timer)
+      unsubscribe()
+      for (const q of queues.values()) q.close()
+    },
+  }
+}
+export type Delivery = ReturnType<typeof createDelivery>
