@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import { assets } from '@dx/ui'
 import { bodyLimit } from 'hono/body-limit'
 import { memoryBus, type Bus } from '@dx/bus'
-import { crossSiteRefusal, gatewayMark, logger } from '@dx/kit'
+import { crossSiteRefusal, gatewayMark, logger, originList } from '@dx/kit'
 import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
 import { compose } from './compose.js'
@@ -14,6 +14,7 @@ import { pageHeaders } from './fallback.js'
 import { createProxy } from './proxy/proxy.js'
 import { createDelivery } from './events/delivery.js'
 import { createRelay } from './events/relay.js'
+import { createSseHub } from './events/sse.js'
 
 /** The gateway's own pages: security headers on HTML, and no writes from other sites. */
 const secured: MiddlewareHandler = async (c, next) => {
@@ -38,6 +39,7 @@ export type Gateway = {
   bus: Bus
   relay: ReturnType<typeof createRelay>
   delivery: ReturnType<typeof createDelivery>
+  sse: ReturnType<typeof createSseHub>
 }
 
 /**
@@ -59,6 +61,8 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     },
   })
   const delivery = createDelivery({ bus, log, routes: proxy.routes.values(), secret })
+  // Standalone pages on their own origins read the stream too (CORS), and only they.
+  const sse = createSseHub({ bus, log, allowedOrigins: originList(...cfg.services.map((s) => s.standaloneUrl)) })
 
   const app = new Hono()
   app.use(secured)
@@ -75,6 +79,12 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   const hono = getRequestListener(app.fetch)
 
   const handle = (req: IncomingMessage, res: ServerResponse, expectContinue = false) => {
+    const url = req.url ?? ''
+    // The event stream is long-lived and sets its own headers: it skips Hono.
+    if (url === '/_dx/events' || url.startsWith('/_dx/events?')) {
+      if (expectContinue) res.writeContinue()
+      return sse.handle(req, res)
+    }
     const route = proxy.match(req.url)
     if (route) return proxy.web(req, res, route, expectContinue)
     if (expectContinue) res.writeContinue()
@@ -103,6 +113,7 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   const close = () =>
     new Promise<void>((resolve) => {
       state.draining = true
+      sse.close()
       delivery.close()
       server.close(() => resolve())
       server.closeIdleConnections()
@@ -112,5 +123,5 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
         resolve()
       }, 2000).unref()
     })
-  return { server, state, close, bus, relay, delivery }
+  return { server, state, close, bus, relay, delivery, sse }
 }

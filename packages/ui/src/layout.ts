@@ -11,6 +11,12 @@ export type LayoutProps = {
   /** Shown under the title: where this page lives in the system. */
   subtitle?: string
   nav?: NavLink[]
+  /**
+   * The gateway's origin, on standalone pages: dx.js reads the relayed events from
+   * `<gateway>/_dx/events` (the page's CSP `connect-src` must allow it). Left out on the
+   * gateway's own pages, which read them from their own origin.
+   */
+  gateway?: string
 }
 
 // htmx swaps 2xx by default and ignores 4xx; we also swap 422 so a form comes back with
@@ -31,13 +37,14 @@ const htmxConfig = JSON.stringify({
 })
 
 /** The one page frame used by the main app and every standalone service page. */
-export function layout({ title, body, subtitle, nav = [] }: LayoutProps) {
+export function layout({ title, body, subtitle, nav = [], gateway }: LayoutProps) {
   return html`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="htmx-config" content="${htmxConfig}" />
+    ${gateway ? html`<meta name="dx-gateway" content="${gateway}" />` : ''}
     <title>${title}</title>
     <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="/assets/app.css" />
