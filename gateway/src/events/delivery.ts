@@ -68,6 +68,8 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
     const s = statsOf(name)
     q = new DeliveryQueue<Envelope>({
       send: (env) => post(route, env),
+      // A refusal (bad signature, bad envelope) will not change by sending it again.
+      permanent: (err) => err instanceof Rejected && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429,
       onDelivered: () => s.ok++,
       onRetry: (env, err, delay) => {
         s.retried++

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { crossSiteRefusal, type Logger } from '@dx/kit'
+import { ACTOR_COOKIE, crossSiteRefusal, type Logger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '@dx/kit'
 import { errorPage, fallbackFragment, pageHeaders, sendHtml, statusFor, writeError, type FailReason } from '../fallback.js'
@@ -174,7 +174,7 @@ export class Forward implements Expiring {
       if (key.startsWith('hx-trigger')) (byName[key] ??= []).push(headers[i + 1])
     }
     const events = eventsOf(byName, (h, v) => shared.onMalformed(route.service.name, h, v))
-    if (events.length) shared.onEvents?.(route.service.name, events, { actor: cookieValue(this.head.cookie, 'dx_actor'), client: this.head.client })
+    if (events.length) shared.onEvents?.(route.service.name, events, { actor: cookieValue(this.head.cookie, ACTOR_COOKIE), client: this.head.client })
   }
 
   // One idle timer covers both directions of the body: an upstream that stalls and a

@@ -10,6 +10,11 @@ export type DeliveryOptions<T> = {
   max?: number
   /** Waits between tries; one try more than waits. */
   delays?: number[]
+  /**
+   * Whether a failure can never succeed however often it is tried (say, a 4xx answer):
+   * then the item is given up at once instead of after its last try.
+   */
+  permanent?: (err: unknown) => boolean
   onDropped?: (item: T) => void
   onGaveUp?: (item: T, err: unknown) => void
   onDelivered?: (item: T) => void
@@ -88,7 +93,7 @@ export class DeliveryQueue<T> {
         this.o.onDelivered?.(item)
         return
       } catch (err) {
-        if (attempt >= this.delays.length || this.closed) {
+        if (attempt >= this.delays.length || this.closed || this.o.permanent?.(err)) {
           this.gaveUp++
           this.o.onGaveUp?.(item, err)
           return

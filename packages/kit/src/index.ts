@@ -24,3 +24,4 @@ export { contentSecurityPolicy, securityHeaders, crossSiteRefusal, originAllowed
 export { allowedOrigins, gatewayUrl } from './origins.js'
 export { stripBidi } from './text.js'
 export { tryWrite } from './writes.js'
+export { ACTOR_COOKIE, CLIENT_HEADER } from './publish.js'

@@ -4,10 +4,12 @@ import { Hono } from 'hono'
 import { assets, layout } from '@dx/ui'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import { exitOnCrash } from './crash.js'
-import { envelopeError, SeenIds, verify, type Envelope } from './events.js'
+import type { Envelope } from './events.js'
 import { bodyLimitBytes, bodyLimitMiddleware, crossSiteMiddleware, securityHeadersMiddleware } from './guards.js'
 import { logger, type Logger } from './log.js'
 import { allowedOrigins, gatewayUrl } from './origins.js'
+import { flushPublished, publishMiddleware, publishUrl } from './publish.js'
+import { receiveEvents } from './receive.js'
 import { originList } from './security.js'
 
 export type ServiceOptions = {
@@ -15,8 +17,12 @@ export type ServiceOptions = {
   name: string
   /** Human title for headings. */
   title: string
+  /** Event names (`service:verb`) this service wants as `POST /_dx/events`; listed in its manifest. */
   subscribes?: string[]
-  /** Called once per event id for the events this service subscribes to. */
+  /**
+   * Runs for each event this service subscribes to, until it has succeeded once per id. A
+   * throw (or rejection) answers 500 with its message, so the sender delivers it again.
+   */
   onEvent?: (event: Envelope) => void | Promise<void>
 }
 
@@ -52,7 +58,10 @@ export function createService(opts: ServiceOptions): Service {
   app.use(securityHeadersMiddleware([...originList(gateway)]))
   app.use(crossSiteMiddleware(allowedOrigins(), log))
   app.use(bodyLimitMiddleware(bodyLimitBytes()))
-  const seen = new SeenIds()
+  // The secret is read when it is used, so it is the same for receiving and publishing.
+  const secret = () => process.env.DX_EVENT_SECRET || undefined
+  // Events of writes made on this service's own page go to the gateway (protocol point 8).
+  app.use(publishMiddleware({ source: name, log, secret }))
   const shutdownHooks: Array<() => void | Promise<void>> = []
   let draining = false
 
@@ -60,37 +69,24 @@ export function createService(opts: ServiceOptions): Service {
   app.get('/_dx/manifest', (c) =>
     c.json({ name, prefix: `/${name}`, widget: `/${name}`, subscribes: opts.subscribes ?? [] }),
   )
-  app.post('/_dx/events', async (c) => {
-    const body = await c.req.text()
-    const secret = process.env.DX_EVENT_SECRET
-    if (secret && !verify(body, c.req.header('x-dx-signature'), secret)) {
-      return c.json({ error: 'bad or missing X-Dx-Signature' }, 401)
-    }
-    let event: unknown
-    try {
-      event = JSON.parse(body)
-    } catch {
-      return c.json({ error: 'body is not JSON' }, 400)
-    }
-    const problem = envelopeError(event)
-    if (problem) return c.json({ error: `bad event envelope: ${problem}` }, 400)
-    const env = event as Envelope
-    if (!seen.add(env.id)) return c.json({ status: 'duplicate' })
-    if ((opts.subscribes ?? []).includes(env.name)) await opts.onEvent?.(env)
-    return c.json({ status: 'ok' })
-  })
+  app.post('/_dx/events', receiveEvents({ subscribes: opts.subscribes ?? [], onEvent: opts.onEvent, log, secret }))
   app.route('/', assets())
 
+  // `gateway` tells dx.js where the event stream is (<meta name="dx-gateway">), so a
+  // standalone page reacts to the events of other windows too.
   const page: Service['page'] = (widget) =>
     layout({
       title: `distributex · ${title}`,
       subtitle: `${name} service, standalone`,
       nav: [{ label: 'Main app', href: gateway }],
+      gateway,
       body: widget,
     })
 
   async function start(o: Parameters<Service['start']>[0] = {}) {
     exitOnCrash(log)
+    if (secret()) log.info(`events: POST /_dx/events takes signed envelopes; events of writes made on this port are published to ${publishUrl()}`)
+    else log.warn('DX_EVENT_SECRET is not set: events are refused (POST /_dx/events answers 503) and events of writes made on this port are not published')
     const port = o.port ?? 0
     const hostname = o.hostname ?? (process.env.HOST || '127.0.0.1')
     const server = await new Promise<Server>((resolve) => {
@@ -108,9 +104,12 @@ export function createService(opts: ServiceOptions): Service {
       draining = true
       log.info(`${signal}: draining`)
       for (const fn of shutdownHooks) await Promise.resolve(fn()).catch((e) => log.error('shutdown hook failed', e))
+      // Events of the last writes still go out, for a moment (the force exit below bounds it).
       server.close(() => {
-        log.info('stopped')
-        process.exit(0)
+        void flushPublished(2500, log).then(() => {
+          log.info('stopped')
+          process.exit(0)
+        })
       })
       server.closeIdleConnections()
       setTimeout(() => {

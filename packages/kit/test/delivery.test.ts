@@ -64,3 +64,31 @@ test('the queue is bounded: when full, the oldest waiting item is dropped and co
   await new Promise((r) => setTimeout(r, 5))
   assert.deepEqual(sent, [1, 5, 6])
 })
+
+test('a permanent failure (permanent() says so) is given up at once, without the other tries', async () => {
+  const tries: number[] = []
+  const gaveUp: Array<[number, string]> = []
+  const retries: number[] = []
+  class Refused extends Error {}
+  const q = new DeliveryQueue<number>({
+    delays: [1, 1, 1, 1],
+    permanent: (err) => err instanceof Refused,
+    send: async (n) => {
+      tries.push(n)
+      if (n === 1) throw new Refused('answered 401')
+      if (n === 2 && tries.filter((t) => t === 2).length < 3) throw new Error('down for a moment')
+    },
+    onGaveUp: (n, err) => gaveUp.push([n, (err as Error).message]),
+    onRetry: (n) => retries.push(n),
+  })
+  q.push(1)
+  q.push(2)
+  await q.drained()
+  await new Promise((r) => setTimeout(r, 10))
+  // 1 is tried once; 2 fails twice (not permanent), then goes through.
+  assert.deepEqual(tries, [1, 2, 2, 2])
+  assert.deepEqual(gaveUp, [[1, 'answered 401']])
+  assert.deepEqual(retries, [2, 2])
+  assert.equal(q.gaveUp, 1)
+  assert.equal(q.delivered, 1)
+})

@@ -9,8 +9,13 @@ function demo(env: Record<string, string | undefined> = {}) {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
   Object.assign(process.env, env)
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]
-  const svc = createService({ name: 'demo', title: 'Demo' })
-  for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+  let svc: ReturnType<typeof createService>
+  try {
+    svc = createService({ name: 'demo', title: 'Demo' })
+  } finally {
+    // Also when createService throws, so that a bad value does not leak into the next test.
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+  }
   const calls: string[] = []
   svc.app.get('/', (c) => c.html(svc.page(html`<p>page</p>`)))
   svc.app.post('/demo/items', async (c) => {
@@ -130,4 +135,10 @@ test('the default limit is 1 MiB; a bad DX_BODY_LIMIT_BYTES stops the start', as
   assert.equal(over.status, 413)
   assert.match(await over.text(), /at most 1048576 bytes/)
   assert.throws(() => demo({ DX_BODY_LIMIT_BYTES: '1MB' }), /DX_BODY_LIMIT_BYTES must be a positive whole number of bytes, got "1MB"/)
+})
+
+test('the standalone page names the gateway for dx.js (its event stream)', async () => {
+  const { app } = demo({ DX_GATEWAY_URL: 'http://gateway.test:8080' })
+  const html = await (await app.request('/')).text()
+  assert.match(html, /<meta name="dx-gateway" content="http:\/\/gateway\.test:8080" \/>/)
 })

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { freePort, Proc } from './procs.js'
 
 export type ServiceName = 'todo' | 'chat' | 'news'
@@ -33,6 +34,8 @@ export async function startSystem(opts: {
     news: await freePort(),
   }
   const common = {
+    // Signed events, as with make start; a test may set its own or '' for none.
+    DX_EVENT_SECRET: randomBytes(16).toString('hex'),
     ...opts.env,
     DX_GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
     TODO_DB: `${opts.dataDir}/todo.db`,
@@ -59,6 +62,10 @@ export async function startSystem(opts: {
       TODO_URL: `http://127.0.0.1:${ports.todo}`,
       CHAT_URL: `http://127.0.0.1:${ports.chat}`,
       NEWS_URL: `http://127.0.0.1:${ports.news}`,
+      // The origins the tests open standalone pages on: linked, and allowed to read events.
+      TODO_STANDALONE_URL: `http://127.0.0.1:${ports.todo}`,
+      CHAT_STANDALONE_URL: `http://127.0.0.1:${ports.chat}`,
+      NEWS_STANDALONE_URL: `http://127.0.0.1:${ports.news}`,
     },
   }).start()
   return {

@@ -5,6 +5,8 @@ import { NAME_CHARS } from './rules.js'
 export type ChatEvent =
   | ({ kind: 'message' } & Message)
   | { kind: 'presence'; id: string; room: string; nick: string; verb: 'joined' | 'left'; time: string }
+  /** Said by no one: what happened elsewhere (another service's event), e.g. "ana added a todo: buy milk". */
+  | { kind: 'system'; id: string; room: string; text: string; time: string }
 
 // Room names may hold ".", the subject separator; "~" is not a room character, so the
 // mapping cannot collide.
@@ -17,8 +19,10 @@ const str = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 &
 export function asChatEvent(v: unknown): ChatEvent | null {
   if (!v || typeof v !== 'object') return null
   const e = v as Record<string, unknown>
-  if (!str(e.id, 100) || !str(e.room, 32) || !str(e.nick, 24) || !str(e.time, 40)) return null
-  if (!NAME_CHARS.test(e.room as string) || !NAME_CHARS.test(e.nick as string)) return null
+  // Ids of system messages are the ids of event envelopes: up to 200 characters.
+  if (!str(e.id, 200) || !str(e.room, 32) || !str(e.time, 40) || !NAME_CHARS.test(e.room as string)) return null
+  if (e.kind === 'system') return str(e.text, 4000) ? (e as ChatEvent) : null
+  if (!str(e.nick, 24) || !NAME_CHARS.test(e.nick as string)) return null
   if (e.kind === 'message' && str(e.text, 4000)) return e as ChatEvent
   if (e.kind === 'presence' && (e.verb === 'joined' || e.verb === 'left')) return e as ChatEvent
   return null

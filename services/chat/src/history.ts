@@ -1,6 +1,9 @@
 import { openDatabase } from '@dx/kit/sqlite'
 
+/** A message of a room; `nick` is empty for a system message, which no one said (never a valid nickname). */
 export type Message = { id: string; room: string; nick: string; text: string; time: string }
+
+export const isSystem = (m: Message) => m.nick === ''
 
 export const HISTORY_SIZE = 100
 

@@ -77,8 +77,8 @@ export function createHub(opts: HubOptions) {
     const e = asChatEvent(data)
     if (!e) return log.warn('dropped a malformed chat event from the bus')
     if (!seen.add(e.id)) return
-    if (e.kind === 'message') {
-      const { kind: _, ...m } = e
+    if (e.kind === 'message' || e.kind === 'system') {
+      const m = { id: e.id, room: e.room, nick: e.kind === 'message' ? e.nick : '', text: e.text, time: e.time }
       history.add(m)
       toRoom(e.room, String(views.messageFrame(m)))
     } else {
@@ -155,6 +155,16 @@ export function createHub(opts: HubOptions) {
   }, opts.pingMs ?? 10_000)
   heartbeat.unref()
 
+  /**
+   * A system message in a room, through the bus like every message so that every
+   * replica's sockets get it. The id is the caller's (an event's id): a second delivery of
+   * the same event is the same message, which history and replicas store and show once.
+   * Resolves once the bus took it; a failure rejects, so the event is delivered again.
+   */
+  async function system(room: string, m: { id: string; text: string; time: string }) {
+    await bus.publish(roomSubject(room), { kind: 'system', id: m.id, room, text: m.text, time: m.time } satisfies ChatEvent)
+  }
+
   /** Closes every socket with 1012 (service restart): htmx-ext-ws reconnects on it. */
   function shutdown() {
     clearInterval(heartbeat)
@@ -162,6 +172,6 @@ export function createHub(opts: HubOptions) {
     for (const c of presence.all()) c.ws.close(1012, 'service restart')
   }
 
-  return { connect, shutdown, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick) }
+  return { connect, shutdown, system, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick) }
 }
 export type Hub = ReturnType<typeof createHub>

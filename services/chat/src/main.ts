@@ -3,6 +3,7 @@ import { logger } from '@dx/kit'
 import { chatService } from './app.js'
 import { openHistory } from './history.js'
 import { createHub } from './hub.js'
+import { roomError } from './rules.js'
 import { attachSockets } from './sockets.js'
 
 const log = logger('chat')
@@ -16,6 +17,14 @@ function positive(name: string, fallback: number): number {
   process.exit(2)
 }
 
+// The room where other services' events are told ("ana added a todo: buy milk").
+const eventsRoom = process.env.CHAT_EVENTS_ROOM || 'lobby'
+const badRoom = roomError(eventsRoom)
+if (badRoom) {
+  log.error(`CHAT_EVENTS_ROOM=${JSON.stringify(eventsRoom.slice(0, 40))}: ${badRoom}`)
+  process.exit(2)
+}
+
 const hub = createHub({
   bus: memoryBus((e, subject) => log.error(`handler for ${subject} failed`, e)),
   history: openHistory(process.env.CHAT_DB ?? './data/chat.db'),
@@ -24,7 +33,7 @@ const hub = createHub({
   rateWindowMs: positive('CHAT_RATE_WINDOW_MS', 10_000),
   pingMs: positive('CHAT_PING_MS', 10_000),
 })
-const svc = chatService(hub)
+const svc = chatService(hub, { eventsRoom })
 await svc.start({
   port: positive('CHAT_PORT', positive('PORT', 4002)),
   onServer: (server) => {

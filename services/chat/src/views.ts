@@ -1,6 +1,6 @@
 import { html } from 'hono/html'
 import { widgetFrame } from '@dx/ui'
-import type { Message } from './history.js'
+import { isSystem, type Message } from './history.js'
 import { MAX_NICK, MAX_ROOM, MAX_TEXT } from './rules.js'
 
 export type RoomCount = { room: string; count: number }
@@ -85,7 +85,13 @@ export function notice(text = '') {
   return html`<p id="chat-notice" class="chat-notice mt-1 min-h-5 text-sm text-amber-700" role="alert">${text}</p>`
 }
 
+// A system message has no nickname and reads as a note, not as someone speaking; its text
+// (a todo, a story's title) comes from users and is escaped like any message.
 function line(m: Message) {
+  if (isSystem(m)) {
+    return html`<p class="chat-message chat-system text-xs italic text-slate-500" data-message-id="${m.id}"><time class="text-slate-400" datetime="${m.time}">${clock(m.time)}</time>
+  <span class="chat-text dx-user-text">${m.text}</span></p>`
+  }
   return html`<p class="chat-message" data-message-id="${m.id}"><time class="text-xs text-slate-400" datetime="${m.time}">${clock(m.time)}</time>
   <strong class="chat-from">${m.nick}</strong>: <span class="chat-text dx-user-text">${m.text}</span></p>`
 }

@@ -6,6 +6,7 @@ function setup(taken: Array<[string, string]> = []) {
   const hub = {
     rooms: () => [{ room: 'lobby', count: 2 }],
     isTaken: (room: string, nick: string) => taken.some(([r, n]) => r === room && n.toLowerCase() === nick.toLowerCase()),
+    system: async () => {},
   }
   const { app } = chatService(hub)
   const join = (body: Record<string, string>) =>
@@ -32,6 +33,15 @@ test('joining answers the room with a ws-connect URL holding nickname, room and 
   const r = await join({ nick: 'alice', room: 'dev.ops' })
   assert.equal(r.status, 200)
   assert.match(r.headers.get('set-cookie')!, /dx_chat_nick=alice/)
+  // The actor of the events this browser causes anywhere: HttpOnly, Lax, whole site, a year.
+  const actor = r.headers.getSetCookie().find((c) => c.startsWith('dx_actor='))!
+  assert.ok(actor, 'dx_actor is set')
+  const flags = actor.split(/;\s*/)
+  assert.equal(flags[0], 'dx_actor=alice')
+  assert.ok(flags.includes('HttpOnly'), actor)
+  assert.ok(flags.includes('SameSite=Lax'), actor)
+  assert.ok(flags.includes('Path=/'), actor)
+  assert.ok(flags.includes(`Max-Age=${365 * 24 * 3600}`), actor)
   const html = await r.text()
   const ws = html.match(/ws-connect="([^"]+)"/)![1]!.replaceAll('&amp;', '&')
   const q = new URL(ws, 'http://x').searchParams
@@ -51,6 +61,8 @@ test('bad or taken names: 422 with the message, and what was typed kept (escaped
   assert.match(html, /value="&lt;img src=x&gt;"/)
   assert.doesNotMatch(html, /<img/)
 
+  assert.equal(bad.headers.get('set-cookie'), null, 'a refused join sets no cookie')
+
   const taken = await join({ nick: 'bob', room: 'lobby' })
   assert.equal(taken.status, 422)
   assert.match(await taken.text(), /nickname is taken here/)
@@ -64,4 +76,15 @@ test('the remembered nickname fills the form; an invalid one is ignored', async 
   assert.match(remembered, /value="carol"/)
   const junk = await (await app.request('/chat', { headers: { cookie: 'dx_chat_nick=%3Cb%3E' } })).text()
   assert.doesNotMatch(junk, /&lt;b/)
+})
+
+test('the manifest lists the events chat tells the events room about', async () => {
+  const { app } = setup()
+  const m = (await (await app.request('/_dx/manifest')).json()) as { subscribes: string[] }
+  assert.deepEqual(m.subscribes, ['todo:added', 'todo:removed', 'news:favorited'])
+})
+
+test('a bad CHAT_EVENTS_ROOM is refused at start', () => {
+  const hub = { rooms: () => [], isTaken: () => false, system: async () => {} }
+  assert.throws(() => chatService(hub, { eventsRoom: 'no spaces' }), /CHAT_EVENTS_ROOM "no spaces": A room name may only use letters/)
 })

@@ -78,10 +78,22 @@ export function storyRows(p: Page, favorites: Set<number>, now: number, o: { not
   )}${moreRow(p)}`
 }
 
+/**
+ * The favourites, kept current in every open window: they fetch themselves again when
+ * `news:favorited` or `news:unfavorited` fires on body (from this page's own buttons, whose
+ * answers swap nothing but the story's button, or from another window through dx.js).
+ * For this page's own action that fetch is the one update of the list, not a second one.
+ * `hx-sync="this:replace"`: a newer refresh aborts one in flight rather than queue behind
+ * it, since a queued one belongs to the element the first answer replaces (outerHTML) and
+ * would never run, losing the newer change (two favourites in quick succession).
+ * `hx-disinherit` keeps that sync off the Remove buttons inside: a refresh must never
+ * abort a write.
+ */
 export function favoritesList(favorites: Favorite[], oob = false) {
   return html`<section id="news-favorites" class="news-favorites mt-4 border-t border-slate-200 pt-3" aria-label="Favourites"
   ${oob ? html`hx-swap-oob="true"` : ''}
-  hx-get="/news/favorites" hx-trigger="news:favorited from:body, news:unfavorited from:body" hx-swap="outerHTML">
+  hx-get="/news/favorites" hx-trigger="news:favorited from:body, news:unfavorited from:body, dx:resync from:body" hx-swap="outerHTML"
+  hx-sync="this:replace" hx-disinherit="hx-sync">
   <h3 class="mb-1 text-sm font-semibold text-slate-700">Favourites (${favorites.length})</h3>
   ${favorites.length === 0
     ? html`<p class="text-xs text-slate-500">No favourites yet: mark a story with “Favourite”.</p>`

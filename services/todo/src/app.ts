@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { createService, hxTrigger, tryWrite } from '@dx/kit'
 import { validateText, type Store } from './store.js'
-import { todoWidget } from './views.js'
+import { todoList, todoWidget } from './views.js'
 
 /** The todo service: standalone page at `/`, widget and actions under `/todo`. */
 export function todoService(store: Store) {
@@ -22,6 +22,8 @@ export function todoService(store: Store) {
   app.get('/', (c) => c.html(svc.page(todoWidget(store.list()))))
   app.get('/todo', (c) => widget(c))
   app.get('/todo/items', (c) => c.json(store.list()))
+  // The list and its count alone: what an open window fetches when another one changed it.
+  app.get('/todo/list', (c) => c.html(todoList(store.list())))
 
   app.post('/todo/items', async (c) => {
     const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)

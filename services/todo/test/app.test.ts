@@ -93,3 +93,41 @@ test('health and manifest follow the protocol', async () => {
   assert.deepEqual(await (await app.request('/healthz')).json(), { status: 'ok' })
   assert.deepEqual(await (await app.request('/_dx/manifest')).json(), { name: 'todo', prefix: '/todo', widget: '/todo', subscribes: [] })
 })
+
+test('GET /todo/list: the list and its count alone, which refresh themselves on the todo events', async () => {
+  const { app, send } = setup()
+  await send('POST', '/todo/items', { text: 'milk <b>now</b>' })
+  await send('POST', '/todo/items', { text: 'bread' })
+  await send('PATCH', '/todo/items/2', { done: 'true' })
+  const r = await app.request('/todo/list', { headers: { 'hx-request': 'true' } })
+  assert.equal(r.status, 200)
+  assert.match(r.headers.get('content-type')!, /^text\/html/)
+  assert.equal(r.headers.get('hx-trigger'), null, 'a read emits no event')
+  const list = await r.text()
+  assert.doesNotMatch(list, /<html|<form|data-dx-widget/)
+  assert.match(list, /^<div id="todo-items"/)
+  const open = list.slice(0, list.indexOf('>') + 1)
+  assert.match(open, /hx-get="\/todo\/list"/)
+  assert.match(open, /hx-swap="outerHTML"/)
+  assert.match(open, /hx-trigger="todo:added from:body delay:50ms, todo:updated from:body delay:50ms, todo:removed from:body delay:50ms, dx:resync from:body delay:50ms"/)
+  // A newer refresh replaces one in flight; the buttons inside do not inherit that.
+  assert.match(open, /hx-sync="this:replace" hx-disinherit="hx-sync"/)
+  assert.match(list, /data-todo-id="1"[\s\S]*milk &lt;b&gt;now&lt;\/b&gt;[\s\S]*data-todo-id="2"/)
+  assert.match(list, /1 of 2 left/)
+
+  // The widget holds the same fragment, under the form, which the refresh leaves alone.
+  const widget = await (await app.request('/todo')).text()
+  assert.ok(widget.includes(list), 'the widget embeds the list fragment as is')
+  assert.ok(widget.indexOf('<form') < widget.indexOf('id="todo-items"'))
+  assert.equal(widget.match(/hx-trigger=/g)?.length, 1, 'only the list listens for events')
+})
+
+test('the actions keep answering with the whole widget, list included (one request, one update)', async () => {
+  const { send } = setup()
+  const added = await (await send('POST', '/todo/items', { text: 'milk' })).text()
+  assert.match(added, /data-dx-widget="todo"[\s\S]*<form[\s\S]*id="todo-items"[\s\S]*data-todo-id="1"/)
+  // The buttons set their own target and swap, and no hx-sync of their own.
+  const button = /<button[^>]*hx-patch="\/todo\/items\/1"[^>]*>/.exec(added)![0]
+  assert.match(button, /hx-target="closest \.dx-widget" hx-swap="outerHTML"/)
+  assert.doesNotMatch(button, /hx-sync/)
+})
