@@ -36,10 +36,14 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   })
 }
 
+// SIGTERM/SIGINT: stop taking requests, let those in flight finish (10 s at most), exit 0.
+// A second signal does not wait.
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(sig, async () => {
-    log.info(`${sig}: shutting down`)
-    await gw.close()
+  process.on(sig, async () => {
+    if (gw.state.draining) process.exit(0)
+    log.info(`${sig}: draining`)
+    await gw.close(10_000)
+    log.info('stopped')
     process.exit(0)
   })
 }

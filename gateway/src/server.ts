@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import { assets } from '@dx/ui'
 import { bodyLimit } from 'hono/body-limit'
 import { memoryBus, type Bus } from '@dx/bus'
-import { crossSiteRefusal, gatewayMark, logger, originList } from '@dx/kit'
+import { crossSiteRefusal, drainServer, gatewayMark, logger, originList } from '@dx/kit'
 import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
 import { compose } from './compose.js'
@@ -35,7 +35,7 @@ const secured: MiddlewareHandler = async (c, next) => {
 export type Gateway = {
   server: Server
   state: { draining: boolean }
-  close: () => Promise<void>
+  close: (graceMs?: number) => Promise<void>
   bus: Bus
   relay: ReturnType<typeof createRelay>
   delivery: ReturnType<typeof createDelivery>
@@ -79,6 +79,8 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   const hono = getRequestListener(app.fetch)
 
   const handle = (req: IncomingMessage, res: ServerResponse, expectContinue = false) => {
+    // While draining, each answer closes its connection, so the client goes elsewhere.
+    if (state.draining) res.shouldKeepAlive = false
     const url = req.url ?? ''
     // The event stream is long-lived and sets its own headers: it skips Hono.
     if (url === '/_dx/events' || url.startsWith('/_dx/events?')) {
@@ -110,18 +112,18 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     else socket.destroy()
   })
 
-  const close = () =>
-    new Promise<void>((resolve) => {
-      state.draining = true
-      sse.close()
-      delivery.close()
-      server.close(() => resolve())
-      server.closeIdleConnections()
-      proxy.close()
-      setTimeout(() => {
-        server.closeAllConnections()
-        resolve()
-      }, 2000).unref()
-    })
+  /**
+   * Graceful stop: /healthz turns 503, the event streams end, new connections are refused,
+   * requests in flight finish (graceMs at most), then the upstream pools close.
+   */
+  const close = async (graceMs = 10_000) => {
+    if (state.draining) return
+    state.draining = true
+    sse.close()
+    delivery.close()
+    const finished = await drainServer(server, graceMs)
+    if (!finished) log.warn(`requests still open after ${graceMs / 1000} s were cut`)
+    await proxy.close()
+  }
   return { server, state, close, bus, relay, delivery, sse }
 }

@@ -55,7 +55,7 @@ async function system(todoUrl: string, chatUrl: string, secret = SECRET) {
   const gw = createGateway(parseConfig(toml, 'test.toml', secret ? { DX_EVENT_SECRET: secret } : {}))
   const port = await listen(gw.server)
   await gw.delivery.refresh()
-  return { ...gw, url: `http://127.0.0.1:${port}` }
+  return { ...gw, close: () => gw.close(500), url: `http://127.0.0.1:${port}` }
 }
 
 const waitFor = async (cond: () => boolean, ms = 5000) => {

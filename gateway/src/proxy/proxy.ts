@@ -67,9 +67,10 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     return true
   }
 
-  function close() {
+  /** After the server drained: upgraded sockets end, pools close once their requests are done. */
+  async function close() {
     sockets.close()
-    for (const r of routes.values()) void r.close()
+    await Promise.all([...routes.values()].map((r) => r.close()))
   }
 
   return { match, web, upgrade, close, routes }

@@ -16,8 +16,13 @@ function route(s: ServiceConfig): Route {
     }
     return p
   }
+  // close() lets requests in flight finish; destroy() after 2 s cuts what is left.
   const close = async () => {
-    await Promise.all([...pools.values()].map((p) => p.destroy()))
+    await Promise.all(
+      [...pools.values()].map((p) =>
+        Promise.race([p.close(), new Promise((r) => setTimeout(r, 2000).unref())]).then(() => p.destroy()),
+      ),
+    )
   }
   return { service: s, upstreams: new Upstreams(s.upstreams), pool, close }
 }

@@ -27,6 +27,9 @@ export function webSockets(o: { log: Logger; trustForwarded: boolean }) {
   proxy.on('error', (err: Error) => log.warn('websocket proxy error', err.message))
 
   const pending = new WeakMap<IncomingMessage, Route>()
+  // Open client sockets, ended on shutdown: the page's htmx-ext-ws reconnects (1006), by
+  // then to another gateway or to this one restarted.
+  const open = new Set<Duplex>()
   const upgraded = new WeakSet<IncomingMessage>()
   proxy.on('proxyReqWs', (proxyReq, req) => {
     const route = pending.get(req)
@@ -86,6 +89,8 @@ export function webSockets(o: { log: Logger; trustForwarded: boolean }) {
     if (!target) return reject(socket, '503 Service Unavailable', 'x-dx-fallback: no-upstream\r\n')
     clean(req)
     pending.set(req, route)
+    open.add(socket)
+    socket.once('close', () => open.delete(socket))
     proxy.ws(req, socket, head, { target }, (err: NodeJS.ErrnoException) => {
       if (!upgraded.has(req)) {
         if (err.code === 'ECONNREFUSED' && route.upstreams.markDown(target)) log.warn(`${route.service.name}: ${target.origin} ${err.code} (WebSocket)`)
@@ -95,5 +100,11 @@ export function webSockets(o: { log: Logger; trustForwarded: boolean }) {
     })
   }
 
-  return { handle, close: () => proxy.close() }
+  function close() {
+    for (const s of open) s.end()
+    open.clear()
+    proxy.close()
+  }
+
+  return { handle, close }
 }
