@@ -1,7 +1,11 @@
 import type { ServerResponse } from 'node:http'
-import { html } from 'hono/html'
+import { html, raw } from 'hono/html'
 import { layout } from '@dx/ui'
 import { securityHeaders } from '@dx/kit'
+import type { LastGoodEntry } from './fallback/last-good.js'
+
+export { LastGood, rawLookup, normalizeVary, LAST_GOOD_DEFAULTS } from './fallback/last-good.js'
+export type { LastGoodOptions, LastGoodKey, LastGoodEntry, LastGoodStats, HeaderLookup } from './fallback/last-good.js'
 
 /** Every HTML page the gateway writes itself carries these. */
 export const pageHeaders = securityHeaders()
@@ -53,6 +57,61 @@ export function fallbackFragment(title: string, url: string, reason: FailReason,
   <p class="font-medium">${title} is unavailable right now — retrying…</p>
   <p class="mt-1 text-xs text-amber-700">The gateway could not reach the ${title.toLowerCase()} service (${explain[reason]}). This box refreshes itself every ${retryS} seconds.</p>
 </div>`
+}
+
+/** "2 minutes ago": how old a stale copy is, in words. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  if (s < 10) return 'a few seconds ago'
+  if (s < 60) return `${s} seconds ago`
+  const m = Math.floor(s / 60)
+  if (m < 60) return m === 1 ? '1 minute ago' : `${m} minutes ago`
+  const h = Math.floor(m / 60)
+  return h === 1 ? '1 hour ago' : `${h} hours ago`
+}
+
+/**
+ * What an htmx GET gets instead of the fallback when its service fails and a last good copy
+ * is cached (LastGood.find): status 200 with `staleHeaders(entry)`, sent by `sendHtml`.
+ *
+ * A banner says the copy is stale, whose it is and how old; the copy follows, inside a
+ * `<fieldset disabled hx-disable>` that takes no box of its own (`display: contents`):
+ * - `disabled` switches off every input, select, textarea and button inside, natively: a
+ *   disabled control gets no clicks and no focus, so no hx-post/hx-delete on it can fire
+ *   and no form inside can be submitted;
+ * - `hx-disable` makes htmx ignore every hx-* attribute inside, so no element of the copy
+ *   sends anything either (a clickable non-control, an `every 2s` poll, or a refresh on an
+ *   event, whose answer — maybe another stale copy — would otherwise land inside this one).
+ *   The ws and sse extensions start from that processing too, so an `hx-ext` inside the
+ *   copy opens no socket (one named on an ancestor outside it would still scan the copy).
+ *
+ * The wrapper itself asks for the same URL after `retryS` and replaces itself with the
+ * answer (`hx-target="this"`, `hx-swap="outerHTML"`): the live fragment once the service
+ * is back, a fresher stale copy while it is down. It is never nested: the answer takes the
+ * wrapper's place, never a place inside the copy. Its ids are those the live answer would
+ * have brought to the same place, once; copies with out-of-band swaps or hx-preserve, which
+ * move elements by id, are never kept (LastGood.put).
+ *
+ * The copy is the service's own output, escaped by it when it was made; the title and the
+ * age added here are escaped by `html`.
+ */
+export function staleFragment(title: string, url: string, entry: LastGoodEntry, reason: FailReason, opts: { now?: number; retryS?: number } = {}) {
+  const now = opts.now ?? Date.now()
+  const retryS = opts.retryS ?? 3
+  const when = new Date(entry.storedAt).toISOString()
+  return html`<div class="dx-stale" data-dx-stale="${reason}"
+  hx-get="${url}" hx-trigger="load delay:${retryS}s" hx-target="this" hx-swap="outerHTML">
+<div class="dx-stale-banner mb-2 rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" role="status">
+  <p><span class="font-semibold">stale</span> — ${title} is unavailable, retrying. This copy is from <time datetime="${when}">${ago(now - entry.storedAt)}</time>.</p>
+  <p class="mt-1 text-xs text-amber-700">Changes are off until ${title} is back. The gateway could not reach the ${title.toLowerCase()} service (${explain[reason]}); this box refreshes itself every ${retryS} seconds.</p>
+</div>
+<fieldset class="dx-stale-copy contents" disabled hx-disable>${raw(entry.body.toString('utf8'))}</fieldset>
+</div>`
+}
+
+/** The headers of a stale copy (with `sendHtml`, which adds content type, no-store and CSP). */
+export function staleHeaders(entry: LastGoodEntry, now = Date.now()): Record<string, string> {
+  return { 'x-dx-fallback': 'stale', vary: 'HX-Request', age: String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))) }
 }
 
 /** The page a browser navigation gets when a service is down: a real error with a real status. */

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici'
 import { ACTOR_COOKIE, crossSiteRefusal, type Logger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '@dx/kit'
-import { errorPage, fallbackFragment, pageHeaders, sendHtml, statusFor, writeError, type FailReason } from '../fallback.js'
+import { errorPage, fallbackFragment, pageHeaders, rawLookup, sendHtml, staleFragment, staleHeaders, statusFor, writeError, type FailReason, type LastGood, type LastGoodKey } from '../fallback.js'
 import { drain, readBody, type BodyBudget } from './body.js'
 import type { Deadlines, Expiring } from './deadlines.js'
 import { readHead, responseHeaders, type RequestHead } from './headers.js'
@@ -31,6 +31,8 @@ export type ForwardShared = {
   cfg: GatewayConfig
   budget: BodyBudget
   deadlines: Deadlines
+  /** The last good copy of each widget fragment, served marked stale when its service fails. */
+  lastGood: LastGood
   log: Logger
   /** The gateway's mark on forwarded requests (X-Dx-Via), when events are signed. */
   mark?: string
@@ -77,6 +79,8 @@ export class Forward implements Expiring {
   private timedOut: Phase | undefined
   private sentAt = 0
   private resetRetried = false
+  /** Set while a cacheable widget fragment streams through: its key and its chunks so far. */
+  private keep: { key: LastGoodKey; chunks: Buffer[]; size: number } | undefined
   done = false
 
   constructor(
@@ -153,6 +157,11 @@ export class Forward implements Expiring {
       return false
     }
     const headers = h.headers
+    // A widget fragment as htmx asks for it: kept as the last good copy once it is whole.
+    if (this.htmx && this.req.method === 'GET' && !this.body?.length && shared.lastGood.cacheable(status, headers)) {
+      const key = shared.lastGood.keyOf(this.req.url!, h.vary, rawLookup(this.req.rawHeaders))
+      if (key) this.keep = { key, chunks: [], size: 0 }
+    }
     headers.push('Vary', h.vary ? `${h.vary}, HX-Request` : 'HX-Request')
     if (status >= 500) headers.push('X-Dx-Fallback', 'upstream-5xx')
     // A service in any language may forget them: an HTML page through the edge gets them anyway.
@@ -181,6 +190,12 @@ export class Forward implements Expiring {
   // client that stops reading are cut off alike.
   write(chunk: Buffer, resume: () => void): boolean {
     this.deadline = Date.now() + this.route.service.bodyIdleTimeoutMs
+    const keep = this.keep
+    if (keep) {
+      keep.size += chunk.length
+      if (keep.size > this.shared.lastGood.maxEntryBytes) this.keep = undefined
+      else keep.chunks.push(chunk)
+    }
     if (this.res.write(chunk)) return true
     this.res.once('drain', () => {
       this.deadline = Date.now() + this.route.service.bodyIdleTimeoutMs
@@ -192,6 +207,9 @@ export class Forward implements Expiring {
   complete() {
     this.settle()
     this.res.end()
+    // Only a body that arrived whole is a good copy: never after a cut or a stall.
+    const keep = this.keep
+    if (keep) this.shared.lastGood.put(keep.key, keep.chunks.length === 1 ? keep.chunks[0] : Buffer.concat(keep.chunks, keep.size))
   }
 
   /** The attempt failed before, or while, the response came. */
@@ -272,7 +290,11 @@ export class Forward implements Expiring {
     if (res.headersSent) return void res.destroy()
     const headers = { 'x-dx-fallback': reason, vary: 'HX-Request' }
     if (this.htmx && this.isRead) {
-      return void sendHtml(res, 200, fallbackFragment(service.title, req.url ?? service.widget, reason), headers).catch(() => res.destroy())
+      // A read gets the last good copy, marked stale, or the fallback when there is none.
+      const url = req.url ?? service.widget
+      const copy = req.method === 'GET' ? this.shared.lastGood.find(url, rawLookup(req.rawHeaders)) : undefined
+      const page = copy ? staleFragment(service.title, url, copy, reason) : fallbackFragment(service.title, url, reason)
+      return void sendHtml(res, 200, page, copy ? staleHeaders(copy) : headers).catch(() => res.destroy())
     }
     const status = statusFor[reason]
     if (req.method === 'GET' && !this.htmx) {

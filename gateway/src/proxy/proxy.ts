@@ -6,6 +6,7 @@ import type { HxEvent } from '@dx/kit'
 import type { Cause } from '../events/relay.js'
 import { BodyBudget } from './body.js'
 import { Deadlines } from './deadlines.js'
+import { LastGood } from '../fallback.js'
 import { Forward, type ForwardShared } from './forward.js'
 import { serveAsPlainHttp } from './plain-upgrade.js'
 import { forbidden, routeTable, type Route } from './route.js'
@@ -34,6 +35,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     cfg,
     budget: new BodyBudget(cfg.bodyBufferTotalBytes),
     deadlines: new Deadlines(),
+    lastGood: new LastGood(),
     log,
     mark: hooks.mark,
     onEvents: hooks.onEvents,
@@ -73,6 +75,6 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
     await Promise.all([...routes.values()].map((r) => r.close()))
   }
 
-  return { match, web, upgrade, close, routes }
+  return { match, web, upgrade, close, routes, lastGood: shared.lastGood }
 }
 export type Proxy = ReturnType<typeof createProxy>

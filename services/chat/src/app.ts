@@ -47,7 +47,11 @@ export function chatService(hub: Pick<Hub, 'rooms' | 'isTaken' | 'system'>, opts
   }
 
   app.get('/', (c) => c.html(svc.page(joinWidget(hub.rooms(), remembered(c)))))
-  app.get('/chat', (c) => c.html(joinWidget(hub.rooms(), remembered(c))))
+  // The nickname comes from the cookie: a cache (the gateway's last good copy) keeps one per cookie.
+  app.get('/chat', (c) => {
+    c.header('Vary', 'Cookie')
+    return c.html(joinWidget(hub.rooms(), remembered(c)))
+  })
   app.get('/chat/rooms', (c) => c.json(hub.rooms()))
 
   app.post('/chat/join', async (c) => {
