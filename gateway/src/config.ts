@@ -41,6 +41,9 @@ const gatewaySchema = z.strictObject({
   trust_forwarded: z.boolean().default(false),
   client_header_timeout_ms: ms(600_000).default(10_000),
   client_body_timeout_ms: ms(3_600_000).default(60_000),
+  /** Each replica's GET /healthz is probed this often. */
+  /** 0 turns probing off: every replica counts as up, for a checker of your own in front. */
+  health_interval_ms: z.number().int().min(0).max(600_000).default(2000),
 })
 
 const schema = z.strictObject({
@@ -74,6 +77,8 @@ export type GatewayConfig = {
   clientHeaderTimeoutMs: number
   /** Receiving a whole request, body included, from the client. */
   clientBodyTimeoutMs: number
+  /** How often each replica's `GET /healthz` is probed. */
+  healthIntervalMs: number
   /** DX_EVENT_SECRET: signs and checks events; without it no event reaches a service. */
   eventSecret?: string
   services: ServiceConfig[]
@@ -151,6 +156,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     trustForwarded: g.trust_forwarded,
     clientHeaderTimeoutMs: g.client_header_timeout_ms,
     clientBodyTimeoutMs: g.client_body_timeout_ms,
+    healthIntervalMs: g.health_interval_ms,
     eventSecret: env.DX_EVENT_SECRET || undefined,
     services,
   }

@@ -15,6 +15,7 @@ export type FailReason =
   | 'refused'
   | 'connect-timeout'
   | 'no-upstream'
+  | 'unavailable'
   | 'upstream-error'
   | 'timeout'
   | 'connection-lost'
@@ -24,6 +25,7 @@ export const statusFor: Record<FailReason, number> = {
   refused: 502,
   'connect-timeout': 504,
   'no-upstream': 503,
+  unavailable: 503,
   'upstream-error': 502,
   timeout: 504,
   'connection-lost': 502,
@@ -40,6 +42,7 @@ const explain: Record<FailReason, string> = {
   refused: 'it refused the connection',
   'connect-timeout': 'it could not be reached in time',
   'no-upstream': 'no instance of it is configured',
+  unavailable: 'every instance of it is down or failing',
   'upstream-error': 'the connection to it failed',
   timeout: 'it did not answer in time',
   'connection-lost': 'the connection to it broke before it answered',

@@ -15,6 +15,9 @@ import { createProxy } from './proxy/proxy.js'
 import { createDelivery } from './events/delivery.js'
 import { createRelay } from './events/relay.js'
 import { createSseHub } from './events/sse.js'
+import { createRegistry } from './health/registry.js'
+import { createMetrics } from './metrics.js'
+import { buildSnapshot, statusRoutes } from './status/index.js'
 
 /** The gateway's own pages: security headers on HTML, and no writes from other sites. */
 const secured: MiddlewareHandler = async (c, next) => {
@@ -40,6 +43,8 @@ export type Gateway = {
   relay: ReturnType<typeof createRelay>
   delivery: ReturnType<typeof createDelivery>
   sse: ReturnType<typeof createSseHub>
+  registry: ReturnType<typeof createRegistry>
+  metrics: ReturnType<typeof createMetrics>
 }
 
 /**
@@ -49,11 +54,14 @@ export type Gateway = {
 export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: (service: string, events: HxEvent[]) => void } = {}): Gateway {
   const log = logger('gateway')
   const state = { draining: false }
+  const startedAt = Date.now()
+  const metrics = createMetrics()
   const bus = opts.bus ?? memoryBus((e, subject) => log.error(`a handler for ${subject} failed`, e))
   const secret = cfg.eventSecret
   const relay = createRelay({ bus, log, services: cfg.services.map((s) => s.name), secret })
   const proxy = createProxy(cfg, {
     log,
+    metrics,
     mark: secret ? gatewayMark(secret) : undefined,
     onEvents: (service, events, cause) => {
       relay.fromResponse(service, events, cause)
@@ -61,11 +69,35 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     },
   })
   const delivery = createDelivery({ bus, log, routes: proxy.routes.values(), secret })
+  // Probes every replica; one that comes up may subscribe to other events now.
+  const registry = createRegistry({
+    routes: proxy.routes.values(),
+    intervalMs: cfg.healthIntervalMs,
+    log,
+    onUp: (service) => void delivery.refresh(service),
+  })
+  if (cfg.healthIntervalMs > 0) registry.start()
   // Standalone pages on their own origins read the stream too (CORS), and only they.
   const sse = createSseHub({ bus, log, allowedOrigins: originList(...cfg.services.map((s) => s.standaloneUrl)) })
 
+  const snapshot = () =>
+    buildSnapshot({
+      startedAt,
+      draining: state.draining,
+      bus: process.env.DX_BUS ?? 'memory',
+      services: cfg.services,
+      registry: registry.snapshot(),
+      subscriptions: delivery.subscriptions,
+      deliveries: delivery.stats,
+      relay: relay.stats,
+      sse,
+    })
+  metrics.setSnapshot(snapshot)
+
   const app = new Hono()
   app.use(secured)
+  app.route('/', statusRoutes(snapshot))
+  app.get('/metrics', metrics.handler)
   app.use(bodyLimit({ maxSize: cfg.bodyLimitBytes, onError: (c) => c.text(`Request body too large: the limit is ${cfg.bodyLimitBytes} bytes.`, 413) }))
   app.route('/', relay.routes)
   app.route('/', health(state))
@@ -119,11 +151,12 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   const close = async (graceMs = 10_000) => {
     if (state.draining) return
     state.draining = true
+    registry.stop()
     sse.close()
     delivery.close()
     const finished = await drainServer(server, graceMs)
     if (!finished) log.warn(`requests still open after ${graceMs / 1000} s were cut`)
     await proxy.close()
   }
-  return { server, state, close, bus, relay, delivery, sse }
+  return { server, state, close, bus, relay, delivery, sse, registry, metrics }
 }

@@ -51,7 +51,7 @@ async function emitter() {
 }
 
 async function system(todoUrl: string, chatUrl: string, secret = SECRET) {
-  const toml = `[[services]]\nname = "todo"\nupstreams = ["${todoUrl}"]\n[[services]]\nname = "chat"\nupstreams = ["${chatUrl}"]\n`
+  const toml = `[gateway]\nhealth_interval_ms = 0\n[[services]]\nname = "todo"\nupstreams = ["${todoUrl}"]\n[[services]]\nname = "chat"\nupstreams = ["${chatUrl}"]\n`
   const gw = createGateway(parseConfig(toml, 'test.toml', secret ? { DX_EVENT_SECRET: secret } : {}))
   const port = await listen(gw.server)
   await gw.delivery.refresh()

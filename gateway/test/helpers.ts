@@ -27,7 +27,10 @@ export async function upstream(handler: (req: IncomingMessage, res: ServerRespon
 
 /** An in-process gateway with one service `svc` pointing at `upstreams`. */
 export async function gateway(upstreams: string[], extra = '', gatewayExtra = '') {
-  const toml = `[gateway]\nport = 0\n${gatewayExtra}\n[[services]]\nname = "svc"\nupstreams = ${JSON.stringify(upstreams)}\n${extra}`
+  // Probing is off unless a test turns it on: these upstreams are plain HTTP servers, with
+  // no /healthz or manifest, and their recorded traffic must be the test's own.
+  const probing = /health_interval_ms/.test(gatewayExtra) ? '' : 'health_interval_ms = 0\n'
+  const toml = `[gateway]\nport = 0\n${probing}${gatewayExtra}\n[[services]]\nname = "svc"\nupstreams = ${JSON.stringify(upstreams)}\n${extra}`
   const events: Array<{ service: string; events: HxEvent[] }> = []
   const gw = createGateway(parseConfig(toml, 'test.toml'), { onEvents: (service, e) => events.push({ service, events: e }) })
   const port = await listen(gw.server)

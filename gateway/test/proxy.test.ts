@@ -155,9 +155,10 @@ describe('a dead or slow upstream', () => {
     const nav = await fetch(`${gw.url}/svc/page`)
     assert.equal(nav.status, 502)
     assert.match(await nav.text(), /<html[\s\S]*Svc is unavailable \(502\)/)
+    // The replica that just refused is passed over for a moment: this write finds none usable.
     const w = await fetch(`${gw.url}/svc/items`, { method: 'POST', headers: htmx, body: 'text=x' })
-    assert.equal(w.status, 502)
-    assert.equal(w.headers.get('x-dx-fallback'), 'refused')
+    assert.ok([502, 503].includes(w.status), String(w.status))
+    assert.ok(['refused', 'unavailable'].includes(w.headers.get('x-dx-fallback')!))
     assert.match(await w.text(), /your change was not saved/)
     await gw.close()
   })
@@ -224,7 +225,7 @@ describe('a dead or slow upstream', () => {
           }),
         ),
       )
-      assert.ok(batch.every((s) => s === 200 || s === 502), String(batch))
+      assert.ok(batch.every((s) => s === 200 || s === 502 || s === 503), String(batch))
     }
     const h = await fetch(`${gw.url}/healthz`)
     assert.deepEqual(await h.json(), { status: 'ok' })

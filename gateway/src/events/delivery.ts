@@ -51,13 +51,23 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
     const replica = route.upstreams.pick()
     if (!replica) throw new Rejected('no replica is configured')
     const body = JSON.stringify(env)
-    const r = await fetch(new URL('/_dx/events', replica), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-dx-signature': sign(body, secret!) },
-      body,
-      signal: AbortSignal.timeout(TRY_TIMEOUT_MS),
-    })
+    const t0 = Date.now()
+    let r: Response
+    try {
+      r = await fetch(new URL('/_dx/events', replica), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dx-signature': sign(body, secret!) },
+        body,
+        signal: AbortSignal.timeout(TRY_TIMEOUT_MS),
+      })
+    } catch (e) {
+      // Counted like a proxied request, so a replica that is gone is passed over here too.
+      const code = ((e as Error).cause as NodeJS.ErrnoException | undefined)?.code
+      route.upstreams.report(replica, code === 'ECONNREFUSED' ? 'connect-fail' : 'fail', Date.now() - t0, code ?? (e as Error).message)
+      throw e
+    }
     const text = await r.text().catch(() => '')
+    route.upstreams.report(replica, r.status >= 500 ? 'fail' : 'ok', Date.now() - t0, r.status >= 500 ? `answered ${r.status} to an event` : undefined)
     if (!r.ok) throw new Rejected(`${replica.origin} answered ${r.status}: ${text.slice(0, 200)}`, r.status)
   }
 
@@ -90,7 +100,8 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
 
   async function readOne(route: Route) {
     const name = route.service.name
-    const replica = route.upstreams.pick()
+    // Read from every replica in turn (no outcome reported: a probe, not a request).
+    const replica = route.upstreams.replicas[Math.floor(Math.random() * route.upstreams.replicas.length)]?.url
     if (!replica) return
     try {
       const r = await fetch(new URL('/_dx/manifest', replica), { signal: AbortSignal.timeout(TRY_TIMEOUT_MS) })

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { ACTOR_COOKIE, crossSiteRefusal, type Logger } from '@dx/kit'
+import { ACTOR_COOKIE, crossSiteRefusal, type AppLogger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '@dx/kit'
 import { errorPage, fallbackFragment, pageHeaders, rawLookup, sendHtml, staleFragment, staleHeaders, statusFor, writeError, type FailReason, type LastGood, type LastGoodKey } from '../fallback.js'
@@ -33,7 +33,7 @@ export type ForwardShared = {
   deadlines: Deadlines
   /** The last good copy of each widget fragment, served marked stale when its service fails. */
   lastGood: LastGood
-  log: Logger
+  log: AppLogger
   /** The gateway's mark on forwarded requests (X-Dx-Via), when events are signed. */
   mark?: string
   onEvents?: (service: string, events: HxEvent[], cause: Cause) => void
@@ -47,8 +47,12 @@ const PAGE_HEADERS = Object.entries(pageHeaders).flat()
 // Listeners and ticks are module functions, not closures made per request.
 const kForward = Symbol('forward')
 type Tagged = ServerResponse & { [kForward]?: Forward }
+// The response's `close` comes exactly once however the exchange ends: it is counted there.
 function onClientClose(this: Tagged) {
-  this[kForward]?.clientClosed()
+  const f = this[kForward]
+  if (!f) return
+  f.route.metrics.requestDone(f.req.method, this.headersSent ? this.statusCode : 499, (performance.now() - f.startedAt) / 1000)
+  f.clientClosed()
 }
 function uncork(res: ServerResponse) {
   res.uncork()
@@ -79,6 +83,8 @@ export class Forward implements Expiring {
   private timedOut: Phase | undefined
   private sentAt = 0
   private resetRetried = false
+  readonly startedAt = performance.now()
+  private logger: AppLogger | undefined
   /** Set while a cacheable widget fragment streams through: its key and its chunks so far. */
   private keep: { key: LastGoodKey; chunks: Buffer[]; size: number } | undefined
   done = false
@@ -92,6 +98,11 @@ export class Forward implements Expiring {
     this.head = readHead(req, shared.cfg.trustForwarded, shared.mark)
     this.htmx = this.head.htmx
     this.isRead = req.method === 'GET' || req.method === 'HEAD'
+  }
+
+  /** Lines about this exchange carry its request id; made only when something is logged. */
+  get log(): AppLogger {
+    return (this.logger ??= this.shared.log.child({ reqId: this.head.requestId }))
   }
 
   /** `expectContinue`: the client waits for `100 Continue` before it sends the body. */
@@ -127,7 +138,8 @@ export class Forward implements Expiring {
     if (this.done) return
     const { req, route, shared } = this
     const target = route.upstreams.pick(this.tried)
-    if (!target) return this.fail('no-upstream')
+    // None configured, or every one down, draining or behind an open breaker: at once.
+    if (!target) return this.fail(route.upstreams.size === 0 ? 'no-upstream' : 'unavailable')
     this.target = target
     this.phase = 'connect'
     this.timedOut = undefined
@@ -149,7 +161,10 @@ export class Forward implements Expiring {
   /** The response head arrived: pass it on and start streaming. */
   respond(status: number, raw: Buffer[], statusText: string): boolean {
     const { res, route, shared } = this
-    if (route.upstreams.markUp(this.target!)) shared.log.info(`${route.service.name}: ${this.target!.origin} is answering again`)
+    // A 5xx counts against the replica's breaker; any other answer is a success.
+    if (route.upstreams.report(this.target!, status >= 500 ? 'fail' : 'ok', Date.now() - this.sentAt, status >= 500 ? `answered ${status}` : undefined)) {
+      this.log.info(`${route.service.name}: ${this.target!.origin} is answering again`)
+    }
     const h = responseHeaders(raw)
     if (h.triggers) this.relay(h.headers)
     if (status >= 500 && this.htmx && this.isRead) {
@@ -222,22 +237,30 @@ export class Forward implements Expiring {
     const code = err.code
     const readWithoutBody = this.isRead && !this.body?.length
     // A keep-alive socket the service closed just as it was reused: a read goes again, once.
+    // It says nothing about the replica, so it is not held against it.
     if (!timedOut && reached && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && readWithoutBody && !this.resetRetried) {
       this.resetRetried = true
+      route.upstreams.release(target!)
       return this.send()
     }
+    const elapsed = Date.now() - this.sentAt
     if (timedOut === 'connect' || (!reached && CONNECT_ERRORS.has(code!))) {
-      if (!timedOut && route.upstreams.markDown(target!)) shared.log.warn(`${route.service.name}: ${target!.origin} ${code}; serving fallbacks until it answers`)
+      const why = timedOut ? `not connected within ${route.service.connectTimeoutMs} ms` : (code ?? 'connect failed')
+      if (route.upstreams.report(target!, 'connect-fail', elapsed, why)) this.log.warn(`${route.service.name}: ${target!.origin}: ${why}; serving fallbacks until it answers`)
       // Nothing reached this replica: a read goes to the next one.
       ;(this.tried ??= new Set()).add(target!)
       if (readWithoutBody && this.tried.size < route.upstreams.size) return this.send()
       return this.fail(timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect-timeout' : code === 'ECONNREFUSED' ? 'refused' : 'upstream-error')
     }
     if (timedOut === 'response') {
-      shared.log.warn(`${route.service.name}: ${req.method} ${req.url} got no answer within ${route.service.responseTimeoutMs} ms from ${target!.origin}`)
+      const why = `no answer within ${route.service.responseTimeoutMs} ms`
+      route.upstreams.report(target!, 'fail', elapsed, why)
+      this.log.warn(`${route.service.name}: ${req.method} ${req.url}: ${why} from ${target!.origin}`)
       return this.fail('timeout')
     }
-    shared.log.warn(`${route.service.name}: ${req.method} ${req.url} failed at ${target!.origin}: ${code ?? err.message}`)
+    const why = code ?? err.message
+    route.upstreams.report(target!, 'fail', elapsed, why)
+    this.log.warn(`${route.service.name}: ${req.method} ${req.url} failed at ${target!.origin}: ${why}`)
     this.fail(reached ? 'connection-lost' : 'upstream-error')
   }
 
@@ -245,7 +268,7 @@ export class Forward implements Expiring {
   expire() {
     this.timedOut = this.phase
     if (this.phase === 'body') {
-      this.shared.log.warn(`${this.route.service.name}: ${this.req.method} ${this.req.url}: body stalled for ${this.route.service.bodyIdleTimeoutMs} ms; cut off`)
+      this.log.warn(`${this.route.service.name}: ${this.req.method} ${this.req.url}: body stalled for ${this.route.service.bodyIdleTimeoutMs} ms; cut off`)
       return this.abort()
     }
     const attempt = this.attempt!
@@ -258,6 +281,8 @@ export class Forward implements Expiring {
   /** The client went away: whatever is in flight upstream is dropped with it. */
   clientClosed() {
     if (this.done || this.res.writableFinished) return
+    // Before the answer's head, nothing is known about the replica: a trial slot is freed.
+    if (this.target && this.phase !== 'body') this.route.upstreams.release(this.target)
     this.abort()
   }
 
@@ -294,12 +319,15 @@ export class Forward implements Expiring {
       const url = req.url ?? service.widget
       const copy = req.method === 'GET' ? this.shared.lastGood.find(url, rawLookup(req.rawHeaders)) : undefined
       const page = copy ? staleFragment(service.title, url, copy, reason) : fallbackFragment(service.title, url, reason)
+      route.metrics.fallback(copy ? 'stale' : 'fallback')
       return void sendHtml(res, 200, page, copy ? staleHeaders(copy) : headers).catch(() => res.destroy())
     }
     const status = statusFor[reason]
     if (req.method === 'GET' && !this.htmx) {
+      route.metrics.fallback('error-page')
       return void sendHtml(res, status, errorPage(service.title, reason, status), headers).catch(() => res.destroy())
     }
+    route.metrics.fallback('write-error')
     this.refuse(status, writeError(service.title, reason), headers)
   }
 
@@ -314,7 +342,7 @@ export class Forward implements Expiring {
 
   private refuseBody(why: 'too-large' | 'busy') {
     if (why === 'too-large') return this.refuse(413, `Request body too large: the limit is ${this.shared.cfg.bodyLimitBytes} bytes.`)
-    this.shared.log.warn(`request bodies in flight reached ${this.shared.cfg.bodyBufferTotalBytes} bytes; refusing ${this.req.method} ${this.req.url} with 503`)
+    this.log.warn(`request bodies in flight reached ${this.shared.cfg.bodyBufferTotalBytes} bytes; refusing ${this.req.method} ${this.req.url} with 503`)
     this.refuse(503, 'The gateway is busy receiving other uploads; try again in a moment.', { 'retry-after': '1' })
   }
 }

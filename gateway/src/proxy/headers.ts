@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { requestId } from '../request-id.js'
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
 // The framing headers go too: the gateway frames each message itself, so a body can never
@@ -56,6 +57,8 @@ export type RequestHead = {
   /** Read only when the response carries events: the actor cookie and the page id. */
   cookie?: string
   client?: string
+  /** X-Request-Id: the client's when sane, else a new one; sent upstream and logged. */
+  requestId: string
 }
 
 /**
@@ -68,7 +71,8 @@ export type RequestHead = {
 export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: string): RequestHead {
   const raw = req.rawHeaders
   const out: string[] = []
-  const head: RequestHead = { upstream: out, htmx: false, body: 0 }
+  const head: RequestHead = { upstream: out, htmx: false, body: 0, requestId: '' }
+  let givenId: string | undefined
   let named: Set<string> | undefined
   let xff: string | undefined
   let proto: string | undefined
@@ -106,6 +110,9 @@ export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: s
       case 'x-dx-client':
         head.client ??= value
         break
+      case 'x-request-id':
+        givenId ??= value
+        continue
       case 'expect':
         continue
       default:
@@ -129,6 +136,8 @@ export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: s
   upstream.push('X-Forwarded-Proto', proto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
   const host = head.forwardedHost ?? head.host
   if (host) upstream.push('X-Forwarded-Host', host)
+  head.requestId = requestId(givenId)
+  upstream.push('X-Request-Id', head.requestId)
   // Tells the service this request's events are relayed here, so it does not publish them too.
   if (mark) upstream.push('X-Dx-Via', mark)
   head.upstream = upstream

@@ -1,9 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Logger } from '@dx/kit'
+import type { AppLogger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import type { HxEvent } from '@dx/kit'
 import type { Cause } from '../events/relay.js'
+import type { Metrics } from '../metrics.js'
 import { BodyBudget } from './body.js'
 import { Deadlines } from './deadlines.js'
 import { LastGood } from '../fallback.js'
@@ -15,7 +16,8 @@ import { isWebSocket, webSockets } from './websocket.js'
 export type { Route } from './route.js'
 
 export type ProxyHooks = {
-  log: Logger
+  log: AppLogger
+  metrics?: Metrics
   /** The gateway's mark on forwarded requests, when events are signed. */
   mark?: string
   /** Events from an upstream response's HX-Trigger* headers, with the service they came from. */
@@ -29,7 +31,7 @@ export type ProxyHooks = {
  */
 export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
   const { log } = hooks
-  const { routes, match } = routeTable(cfg.services)
+  const { routes, match } = routeTable(cfg.services, hooks.metrics)
   const malformedSeen = new Set<string>()
   const shared: ForwardShared = {
     cfg,

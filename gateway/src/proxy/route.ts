@@ -1,11 +1,12 @@
 import { Pool } from 'undici'
 import type { ServiceConfig } from '../config.js'
+import { createMetrics, type Metrics, type ServiceMetrics } from '../metrics.js'
 import { Upstreams } from './upstreams.js'
 
 /** A service, its replicas, and a keep-alive connection pool per replica. */
-export type Route = { service: ServiceConfig; upstreams: Upstreams; pool: (replica: URL) => Pool; close: () => Promise<void> }
+export type Route = { service: ServiceConfig; upstreams: Upstreams; pool: (replica: URL) => Pool; metrics: ServiceMetrics; close: () => Promise<void> }
 
-function route(s: ServiceConfig): Route {
+function route(s: ServiceConfig, metrics: Metrics): Route {
   const pools = new Map<URL, Pool>()
   const pool = (replica: URL) => {
     let p = pools.get(replica)
@@ -24,12 +25,12 @@ function route(s: ServiceConfig): Route {
       ),
     )
   }
-  return { service: s, upstreams: new Upstreams(s.upstreams), pool, close }
+  return { service: s, upstreams: new Upstreams(s.upstreams), pool, metrics: metrics.forService(s.name), close }
 }
 
 /** The routing table: each service's prefix to its replicas. */
-export function routeTable(services: ServiceConfig[]) {
-  const routes = new Map<string, Route>(services.map((s) => [s.prefix, route(s)]))
+export function routeTable(services: ServiceConfig[], metrics: Metrics = createMetrics({ processMetrics: false })) {
+  const routes = new Map<string, Route>(services.map((s) => [s.prefix, route(s, metrics)]))
 
   /** The route for a request target, or undefined when it is not a service's. */
   function match(url: string | undefined): Route | undefined {

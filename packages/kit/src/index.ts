@@ -1,7 +1,7 @@
 export { createService, type Service, type ServiceOptions } from './service.js'
 export { hxTrigger, type EventMap } from './hx.js'
 export { parseTrigger, eventsOf, TRIGGER_HEADERS, type HxEvent } from './hx-trigger.js'
-export { logger, type Logger } from './log.js'
+export { logger, flushLogs, type Logger, type AppLogger, type Bindings } from './log.js'
 export {
   sign,
   verify,

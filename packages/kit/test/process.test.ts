@@ -27,6 +27,17 @@ function raw(host: string, port: number, bytes: string): Promise<string> {
   })
 }
 
+/** The JSON log lines of a process's output (other lines, if any, are skipped). */
+const logLines = (output: string) =>
+  output.split('\n').flatMap((line) => {
+    try {
+      const v = JSON.parse(line) as Record<string, unknown>
+      return v && typeof v === 'object' ? [v] : []
+    } catch {
+      return []
+    }
+  })
+
 const exited = (p: Proc) => new Promise<number | null>((r) => (p.child!.exitCode !== null ? r(p.child!.exitCode) : p.child!.once('exit', (code) => r(code))))
 
 test('a service listens on 127.0.0.1 unless HOST says otherwise', async () => {
@@ -102,7 +113,9 @@ for (const [route, what, message] of [
       const code = exited(p)
       assert.equal(await (await fetch(`${p.url}/demo/${route}`, { method: 'POST' })).text(), 'armed')
       assert.equal(await code, 1)
-      assert.match(p.output, new RegExp(`ERROR \\[demo\\] ${what}; exiting so that a supervisor restarts the service\\nError: ${message}\\n\\s+at `))
+      // The log is JSON lines (stdout is not a terminal): the crash is one line, stack included.
+      const crash = logLines(p.output).find((l) => l.level === 'error' && l.name === 'demo')
+      assert.match(String(crash?.msg), new RegExp(`^${what}; exiting so that a supervisor restarts the service\\nError: ${message}\\n\\s+at `), p.output)
     } finally {
       await p.stop()
     }

@@ -142,7 +142,8 @@ test('every trigger header and form is published in order; a name outside "servi
       ['demo:settled', null],
     ],
   )
-  assert.match(svc.output, /event not published \(it still reaches the browser\): name "not-relayed" is not "service:verb"/)
+  // The log is JSON lines: the quotes of the message are escaped there.
+  assert.match(svc.output, /event not published \(it still reaches the browser\): name \\"not-relayed\\" is not \\"service:verb\\"/)
 })
 
 test('a request carrying the gateway mark is not published (the gateway relays it); a forged mark is', async () => {

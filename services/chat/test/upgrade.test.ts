@@ -77,7 +77,7 @@ test('a query that does not decode is a refused join, not a crash', async () => 
 test('a socket from a foreign Origin is refused with 403 and a log line; this site, the gateway and programs are let in', async () => {
   assert.equal(await open('https://evil.example'), 403)
   assert.equal(await open('null'), 403)
-  assert.match(chat.output, /WARN \[chat\] refused a WebSocket from origin https:\/\/evil\.example/)
+  assert.match(chat.output, /"level":"warn".*"name":"chat".*"msg":"refused a WebSocket from origin https:\/\/evil\.example/)
   assert.equal(await open(`http://${host}`), 'open')
   assert.equal(await open('http://localhost:4040'), 'open')
   assert.equal(await open(), 'open')
