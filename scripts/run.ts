@@ -86,7 +86,8 @@ function portMessage(p: Part, code: string, host: string) {
 }
 
 function spawnPart(p: Part, prefix: string, tail: string[]): ChildProcess {
-  const colour = tty ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }
+  // The parts write through a pipe, so they would log JSON: on a terminal, readable lines.
+  const colour = tty ? { FORCE_COLOR: '1', DX_LOG_FORMAT: process.env.DX_LOG_FORMAT ?? 'pretty' } : { NO_COLOR: '1' }
   // Each part in its own process group: a terminal's Ctrl-C reaches only the runner, which
   // stops the parts once each, and a part's leftovers can be killed with it (Supervisor.group).
   const child = spawn(p.cmd, p.args, { cwd: root, env: { ...p.env, ...colour }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })

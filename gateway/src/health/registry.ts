@@ -52,7 +52,7 @@ type Probe = {
  * replica in flight at most; timers unref'd, so they never hold the process open).
  *
  * - a 200 marks it up at once, but only once its `GET /_dx/manifest` names this service
- *   (read when it comes up, and every `manifestEveryMs` while up); otherwise it is
+ *   (read when it comes up, and again at every probe by default: `manifestEveryMs`); otherwise it is
  *   `foreign`, with the reason, gets no traffic, and is checked again at each probe;
  * - a 503 marks it draining (no new requests);
  * - two failed probes in a row (no answer, timeout, any other status) mark it down.
@@ -63,7 +63,9 @@ export function createRegistry(o: RegistryOptions) {
   const { log } = o
   const intervalMs = o.intervalMs ?? 2000
   const timeoutMs = Math.min(o.timeoutMs ?? 1000, intervalMs)
-  const manifestEveryMs = o.manifestEveryMs ?? 30_000
+  // Every probe: another program can take a replica's port between two probes without a
+  // single failed one, and it must not get traffic for long (one more request per interval).
+  const manifestEveryMs = o.manifestEveryMs ?? 0
   const services = [...o.routes]
   const probes: Probe[] = []
   let running = false
