@@ -2,3 +2,4 @@ export { root, freePort, sleep, waitForOk, Proc, startProc, type ProcOptions } f
 export { startSystem, type System, type ServiceName } from './system.js'
 export { quantile, cpuMs } from './stats.js'
 export { FakeHn, startFakeHn, fakeStory, type FakeItem } from './fake-hn.js'
+export { chattrProblem, withFailingCommits } from './failing-commits.js'

@@ -1,42 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { chattrProblem, withFailingCommits } from '@dx/testkit'
 import { todoService } from '../src/app.js'
 import { openStore } from '../src/store.js'
-
-// A commit that fails, for real: the database file and its WAL made immutable (chattr +i),
-// so SQLite's write of the WAL frames fails with EPERM at COMMIT. A read-only open does not
-// reproduce it (the write is refused before any row is returned). The -shm file stays
-// writable: SQLite has it mapped in memory, and a write to an immutable mapping is SIGBUS,
-// which would kill the test runner rather than fail the commit.
-const chattr = (flag: '+i' | '-i', files: string[]) => spawnSync('chattr', [flag, ...files], { encoding: 'utf8' })
-
-/** Why chattr +i cannot be used here, or null. */
-function chattrProblem(dir: string): string | null {
-  if (process.getuid?.() !== 0) return 'chattr +i needs root; run as root to test failed commits'
-  const probe = join(dir, 'probe')
-  writeFileSync(probe, '')
-  const r = chattr('+i', [probe])
-  if (r.error) return `chattr is not available (${r.error.message})`
-  if (r.status !== 0) return `chattr +i is not supported on ${dir}: ${r.stderr.trim()}`
-  chattr('-i', [probe])
-  return null
-}
-
-async function withFailingCommits(db: string, run: () => Promise<void>) {
-  const files = [db, `${db}-wal`]
-  assert.ok(files.every((f) => existsSync(f)), 'the database is open in WAL mode')
-  const set = chattr('+i', files)
-  assert.equal(set.status, 0, set.stderr)
-  try {
-    await run()
-  } finally {
-    chattr('-i', files)
-  }
-}
 
 test('a write whose commit fails answers 503 with no event and stores nothing; the next write gets a new id', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dx-todo-commit-'))
