@@ -162,7 +162,13 @@ describe('in Chromium', { skip }, () => {
     await copy.waitFor()
     if (cssBuilt) {
       assert.equal(await stale.locator('fieldset').evaluate((f) => getComputedStyle(f).display), 'contents')
-      const box = (await copy.boundingBox())!
+      // The copy refreshes itself every 3 s (an outerHTML swap): measure a settled one.
+      let box = await copy.boundingBox()
+      for (let i = 0; i < 20 && !box; i++) {
+        await sleep(100)
+        box = await copy.boundingBox()
+      }
+      assert.ok(box, 'the stale copy is laid out')
       // The same widget, laid out the same: only moved down by the banner.
       assert.deepEqual([box.x, box.width, box.height], [liveBox.x, liveBox.width, liveBox.height])
     } else console.log('# app.css is not built (npm run build:css): its layout is not checked')
