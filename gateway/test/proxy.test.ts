@@ -127,6 +127,15 @@ describe('WebSocket upgrades', async () => {
     ws.close()
   })
 
+  test("a page on another origin may not open a socket; the gateway's own origin may", async () => {
+    const foreign = new WebSocket(`ws://127.0.0.1:${gw.port}/svc/ws`, { origin: 'https://evil.example' })
+    const err = await new Promise<Error>((r) => foreign.once('error', r))
+    assert.match(err.message, /403/)
+    const own = new WebSocket(`ws://127.0.0.1:${gw.port}/svc/ws`, { origin: `http://127.0.0.1:${gw.port}` })
+    await new Promise((r, j) => (own.once('open', r), own.once('error', j)))
+    own.close()
+  })
+
   test('an upgrade for a service that is down fails the handshake without killing the gateway', async () => {
     const dead = await gateway([`http://127.0.0.1:${await freePort()}`])
     const ws = new WebSocket(`ws://127.0.0.1:${dead.port}/svc/ws`)

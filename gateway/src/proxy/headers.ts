@@ -19,7 +19,7 @@ const HOP_BY_HOP = new Set([
 
 // What a client may claim about where a request came from. Dropped unless a proxy of our
 // own stands in front (trust_forwarded), else anyone could pose as anyone.
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded'])
+export const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded'])
 
 /**
  * The header names listed in a `Connection` value, lowercased: they are hop-by-hop too.
@@ -37,7 +37,7 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
   return out
 }
 
-const clientAddress = (req: IncomingMessage) => {
+export const clientAddress = (req: IncomingMessage) => {
   const a = req.socket.remoteAddress ?? ''
   return a.startsWith('::ffff:') ? a.slice(7) : a
 }

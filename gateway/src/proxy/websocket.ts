@@ -1,11 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createProxyServer } from 'http-proxy-3'
-import type { Logger } from '@dx/kit'
-import { connectionTokens } from './headers.js'
+import { originAllowed, type Logger } from '@dx/kit'
+import { clientAddress, connectionTokens, FORWARDED } from './headers.js'
 import { forbidden, type Route } from './route.js'
-
-const FORWARDED = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded']
 
 /** Only a real WebSocket handshake is an upgrade; `Upgrade: h2c` and the like are plain HTTP. */
 export const isWebSocket = (req: IncomingMessage) => req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket'
@@ -50,7 +48,7 @@ export function webSockets(o: { log: Logger; trustForwarded: boolean }) {
     h.connection = 'upgrade'
     delete h['proxy-authorization']
     delete h['proxy-connection']
-    const addr = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    const addr = clientAddress(req)
     const trusted = o.trustForwarded
     const xff = trusted && h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${addr}` : addr
     const proto = (trusted && (h['x-forwarded-proto'] as string)) || ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http')
@@ -66,9 +64,8 @@ export function webSockets(o: { log: Logger; trustForwarded: boolean }) {
   function foreignOrigin(req: IncomingMessage): string | undefined {
     const origin = req.headers.origin
     if (origin === undefined) return undefined
-    const host = origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').toLowerCase()
     const own = [req.headers.host, o.trustForwarded ? (req.headers['x-forwarded-host'] as string | undefined) : undefined]
-    return own.some((h) => h?.toLowerCase() === host) ? undefined : origin
+    return originAllowed(origin, own) ? undefined : origin
   }
 
   function handle(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route) {
