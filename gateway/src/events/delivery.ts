@@ -1,20 +1,18 @@
 import type { Bus } from '@dx/bus'
 import { DeliveryQueue, EVENT_NAME, sign, type Envelope, type Logger } from '@dx/kit'
+import { fetchManifest } from '../health/manifest.js'
 import type { Route } from '../proxy/route.js'
 import { ALL_EVENTS } from './relay.js'
 
 const TRY_TIMEOUT_MS = 2000
 
-/** What a replica's `/_dx/manifest` says this service wants, or why it cannot be used. */
-export function readManifest(service: string, value: unknown): { subscribes: string[] } | { error: string } {
-  if (!value || typeof value !== 'object') return { error: 'the manifest is not a JSON object' }
-  const m = value as Record<string, unknown>
-  if (m.name !== service) return { error: `its manifest names ${JSON.stringify(m.name)?.slice(0, 40)}, not "${service}"` }
+/** The events a checked manifest subscribes to, or why its list cannot be used. */
+function subscribesOf(m: Record<string, unknown>): string[] | { error: string } {
   const subs = m.subscribes ?? []
   if (!Array.isArray(subs) || !subs.every((s) => typeof s === 'string' && EVENT_NAME.test(s))) {
     return { error: 'its manifest\'s "subscribes" is not a list of "service:verb" names' }
   }
-  return { subscribes: subs as string[] }
+  return subs as string[]
 }
 
 class Rejected extends Error {
@@ -100,17 +98,19 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
 
   async function readOne(route: Route) {
     const name = route.service.name
-    // Read from every replica in turn (no outcome reported: a probe, not a request).
+    // A replica picked at random (no outcome reported: a probe, not a request), checked the
+    // way the health registry checks it.
     const replica = route.upstreams.replicas[Math.floor(Math.random() * route.upstreams.replicas.length)]?.url
     if (!replica) return
     try {
-      const r = await fetch(new URL('/_dx/manifest', replica), { signal: AbortSignal.timeout(TRY_TIMEOUT_MS) })
-      const m = readManifest(name, r.ok ? await r.json() : null)
-      if ('error' in m) throw new Error(r.ok ? m.error : `GET /_dx/manifest answered ${r.status}`)
+      const checked = await fetchManifest(replica, name, AbortSignal.timeout(TRY_TIMEOUT_MS))
+      if (!checked.ok) throw new Error(checked.reason)
+      const subs = subscribesOf(checked.manifest)
+      if ('error' in subs) throw new Error(subs.error)
       const before = [...(subscriptions.get(name) ?? [])].join(', ')
-      subscriptions.set(name, new Set(m.subscribes))
+      subscriptions.set(name, new Set(subs))
       manifestErrors.delete(name)
-      if (before !== m.subscribes.join(', ') && m.subscribes.length) log.info(`${name} subscribes to ${m.subscribes.join(', ')}`)
+      if (before !== subs.join(', ') && subs.length) log.info(`${name} subscribes to ${subs.join(', ')}`)
     } catch (e) {
       const why = (e as Error).message
       if (manifestErrors.get(name) !== why) log.warn(`${name}: no usable manifest at ${replica.origin} (${why}); its subscriptions are kept as they were`)
