@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { answers200, portProblem } from './lib/net.js'
+import { alive } from './lib/process.js'
 import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
 import { Supervisor, type Exit } from './lib/supervisor.js'
 
@@ -39,15 +40,6 @@ function readPid(): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined
-  }
-}
-
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort, root } from '@dx/testkit'
 import { portProblem } from '../lib/net.js'
+import { alive } from '../lib/process.js'
 
 type Ports = { gateway: number; todo: number; chat: number; news: number }
 
@@ -89,15 +90,6 @@ class Runner {
       await this.exited(15_000).catch(() => this.child.kill('SIGKILL'))
     }
     for (const pid of this.pids().values()) if (alive(pid)) process.kill(pid, 'SIGKILL')
-  }
-}
-
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

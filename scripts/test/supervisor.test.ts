@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Supervisor, type Exit, type SupervisorOptions } from '../lib/supervisor.js'
+import { alive } from '../lib/process.js'
 
 /** A supervisor of `node -e code`, recording what it logs, the restart delays it asks for and each exit. */
 function supervise(code: string, opts: Partial<SupervisorOptions> = {}) {
@@ -149,11 +150,3 @@ test('in group mode, what outlives a killed child (a watcher\'s server) is kille
   assert.equal(s.exits[0].next, 'down')
 })
 
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
