@@ -5,7 +5,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 .PHONY: help install build start watch stop test bench clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # npm writes node_modules/.package-lock.json on every install: reinstall when the lock file changes.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -31,6 +31,24 @@ test: install ## run every test: typecheck, unit, integration, Playwright in Chr
 
 bench: build ## run the benchmarks and print their figures
 	npm run --silent bench
+
+# Docker: `docker compose` (v2) when the docker CLI has it, else docker-compose (v1).
+COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || { command -v docker-compose >/dev/null && echo docker-compose; })
+# Every service of the cluster profile (scripts/test/docker.test.ts checks the list), so
+# the single-host services are not started with them.
+CLUSTER_SERVICES := lb gateway-1 gateway-2 todo-1 todo-2 chat-1 chat-2 news-1 news-2 nats postgres
+.PHONY: docker-start docker-cluster docker-check
+
+docker-start: docker-check ## build and run every part in Docker on one host (ports 4040, 4001-4003)
+	$(COMPOSE) up --build
+
+docker-cluster: docker-check ## Docker: load balancer on 8080, 2 gateways, 2 replicas each, NATS, PostgreSQL
+	$(COMPOSE) --profile cluster up --build $(CLUSTER_SERVICES)
+
+docker-check:
+	@if [ -z "$(COMPOSE)" ]; then echo "make: neither 'docker compose' nor 'docker-compose' is installed: install Docker with its compose plugin, or on Debian: apt-get install docker.io docker-compose" >&2; exit 1; fi
+	@if [ ! -f .env ]; then echo "make: .env is missing: cp .env.example .env, then replace its placeholders (openssl rand -hex 32)" >&2; exit 1; fi
+	@if grep -q '^[A-Z_]*=replace-with' .env; then echo "make: .env still has a placeholder: $$(grep -o '^[A-Z_]*=replace-with' .env | cut -d= -f1 | paste -sd, -); see the comments in .env" >&2; exit 1; fi
 
 clean: ## remove build output and local data
 	rm -rf packages/ui/dist data .dx test-results
