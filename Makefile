@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help install build start watch stop test bench clean
+.PHONY: help install build start start-cluster watch stop test bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ build: install ## build the assets (Tailwind CSS)
 
 start: build ## start the gateway and every service, with prefixed logs (Ctrl-C stops all)
 	npm run --silent start
+
+start-cluster: build ## 2 gateways (4040, 4041) and 2 replicas of each service on NATS and PostgreSQL (needs DATABASE_URL)
+	npm run --silent start -- --cluster
 
 watch: build ## like start, and restart a process when its source changes
 	npm run --silent watch

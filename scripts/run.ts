@@ -13,12 +13,16 @@ import { fileURLToPath } from 'node:url'
 import { answers200, portProblem } from './lib/net.js'
 import { alive } from './lib/process.js'
 import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
+import { planCluster } from './lib/cluster-plan.js'
+import { natsFacts } from './lib/cluster-facts.js'
 import { Supervisor, type Exit } from './lib/supervisor.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 // Its own DX_RUN_DIR lets a test (or a second checkout) run beside a developer's instance.
 const pidFile = join(resolve(root, process.env.DX_RUN_DIR ?? '.dx'), 'run.pid')
 const watch = process.argv.includes('--watch')
+// `make start-cluster`: two gateways and two replicas of each service on NATS (lib/cluster-plan.ts).
+const cluster = process.argv.includes('--cluster')
 const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 // tsx compiles every file on a cold start; on a busy 2-core machine that takes a while.
 const START_TIMEOUT_MS = 60_000
@@ -100,7 +104,9 @@ async function run() {
   if (generatedSecret) env.DX_EVENT_SECRET = randomBytes(32).toString('hex')
   let plan: Plan
   try {
-    plan = planRun(env, { watch, node: process.execPath, tsx: bin('tsx'), tailwind: bin('tailwindcss') })
+    const opts = { watch, node: process.execPath, tsx: bin('tsx'), tailwind: bin('tailwindcss') }
+    const runDir = resolve(root, process.env.DX_RUN_DIR ?? '.dx')
+    plan = cluster ? planCluster(env, { ...opts, nats: await natsFacts(env), runDir }) : planRun(env, opts)
   } catch (e) {
     if (!(e instanceof PlanError)) throw e
     console.error(e.message)

@@ -40,10 +40,10 @@ export class PlanError extends Error {}
 export type PlanOptions = { watch?: boolean; node?: string; tsx?: string; tailwind?: string }
 
 /** `my-svc` → `MY_SVC`, the stem of that service's variables (as the gateway's `NAME_URL`). */
-const envName = (name: string) => name.toUpperCase().replace(/-/g, '_')
+export const envName = (name: string) => name.toUpperCase().replace(/-/g, '_')
 const portVarOf = (name: string) => `${envName(name)}_PORT`
 
-function readPort(env: Env, name: string): number | undefined {
+export function readPort(env: Env, name: string): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw.trim() === '') return undefined
   const n = Number(raw.trim())
@@ -57,7 +57,7 @@ function readPort(env: Env, name: string): number | undefined {
  * HOST is passed through to every part; from it follow the address the runner and the
  * gateway use to reach a part, and the host name a browser is given.
  */
-function hostsFor(HOST: string | undefined) {
+export function hostsFor(HOST: string | undefined) {
   const bare = (HOST ?? '').trim().replace(/^\[(.*)\]$/, '$1')
   const wildcard = bare === '' || bare === '0.0.0.0' || bare === '::'
   const inUrl = bare.includes(':') ? `[${bare}]` : bare
