@@ -38,16 +38,24 @@ export const statusFor: Record<FailReason, number> = {
  */
 export const mayHaveReached = (reason: FailReason) => reason === 'timeout' || reason === 'connection-lost'
 
-const explain: Record<FailReason, string> = {
-  refused: 'it refused the connection',
-  'connect-timeout': 'it could not be reached in time',
-  'no-upstream': 'no instance of it is configured',
-  unavailable: 'every instance of it is down or failing',
-  'upstream-error': 'the connection to it failed',
-  timeout: 'it did not answer in time',
-  'connection-lost': 'the connection to it broke before it answered',
-  'upstream-5xx': 'it answered with an error',
+/**
+ * Why, for whoever runs the system: shown small, after the words for users, which say only
+ * what happened to them and what to do (every reason reads the same to a user).
+ */
+export const technicalReason: Record<FailReason, string> = {
+  refused: 'connection refused',
+  'connect-timeout': 'connection timed out',
+  'no-upstream': 'no instance configured',
+  unavailable: 'every instance down or failing',
+  'upstream-error': 'connection failed',
+  timeout: 'no answer in time',
+  'connection-lost': 'connection lost before the answer',
+  'upstream-5xx': 'the service answered with an error',
 }
+
+/** The small print under a fallback: how it recovers, then the technical reason. */
+const smallPrint = (reason: FailReason, retryS: number) =>
+  `Trying again every ${retryS} seconds. Technical detail: ${technicalReason[reason]}.`
 
 /**
  * The fragment an htmx GET gets when a service is down: 200 so htmx swaps it in, and it
@@ -57,8 +65,9 @@ export function fallbackFragment(title: string, url: string, reason: FailReason,
   return html`<div class="dx-fallback rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900"
   role="status" data-dx-fallback="${reason}"
   hx-get="${url}" hx-trigger="load delay:${retryS}s" hx-swap="outerHTML">
-  <p class="font-medium">${title} is unavailable right now — retrying…</p>
-  <p class="mt-1 text-xs text-amber-700">The gateway could not reach the ${title.toLowerCase()} service (${explain[reason]}). This box refreshes itself every ${retryS} seconds.</p>
+  <p class="font-medium">${title} is unavailable right now</p>
+  <p class="mt-1">The rest of the page works as usual, and ${title} will appear here by itself when it is back.</p>
+  <p class="dx-fallback-detail mt-2 text-xs text-amber-700">${smallPrint(reason, retryS)}</p>
 </div>`
 }
 
@@ -105,8 +114,8 @@ export function staleFragment(title: string, url: string, entry: LastGoodEntry, 
   return html`<div class="dx-stale" data-dx-stale="${reason}"
   hx-get="${url}" hx-trigger="load delay:${retryS}s" hx-target="this" hx-swap="outerHTML">
 <div class="dx-stale-banner mb-2 rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" role="status">
-  <p><span class="font-semibold">stale</span> — ${title} is unavailable, retrying. This copy is from <time datetime="${when}">${ago(now - entry.storedAt)}</time>.</p>
-  <p class="mt-1 text-xs text-amber-700">Changes are off until ${title} is back. The gateway could not reach the ${title.toLowerCase()} service (${explain[reason]}); this box refreshes itself every ${retryS} seconds.</p>
+  <p><span class="font-semibold">${title} is unavailable right now.</span> This is a saved copy from <time datetime="${when}">${ago(now - entry.storedAt)}</time>: you can read it, and changes are off until ${title} is back.</p>
+  <p class="dx-fallback-detail mt-1 text-xs text-amber-700">${smallPrint(reason, retryS)}</p>
 </div>
 <fieldset class="dx-stale-copy contents" disabled hx-disable>${raw(entry.body.toString('utf8'))}</fieldset>
 </div>`
@@ -121,12 +130,11 @@ export function staleHeaders(entry: LastGoodEntry, now = Date.now()): Record<str
 export function errorPage(title: string, reason: FailReason, status: number) {
   return layout({
     title: 'distributex',
-    subtitle: `${status} ${reason}`,
     nav: [{ label: 'Main app', href: '/' }],
-    body: html`<div class="rounded-lg border border-red-200 bg-white p-6">
-  <h1 class="text-xl font-semibold text-red-800">${title} is unavailable (${status})</h1>
-  <p class="mt-2 text-slate-700">The gateway could not reach the ${title.toLowerCase()} service: ${explain[reason]}.</p>
-  <p class="mt-2 text-slate-700">Try again in a moment, or go back to the <a class="text-indigo-700 underline" href="/">main app</a>, which keeps working without it.</p>
+    body: html`<div class="dx-error-page mx-auto max-w-2xl rounded-lg border border-red-200 bg-white p-6">
+  <h1 class="text-xl font-semibold text-red-800">${title} is unavailable right now</h1>
+  <p class="mt-2 text-slate-700">This page cannot be shown at the moment. <a class="text-indigo-700 underline" href="">Try again</a> in a minute, or go back to the <a class="text-indigo-700 underline" href="/">main app</a>: everything else there keeps working.</p>
+  <p class="dx-fallback-detail mt-4 text-xs text-slate-500">Error ${status}. Technical detail: ${technicalReason[reason]}.</p>
 </div>`,
   })
 }
@@ -134,8 +142,8 @@ export function errorPage(title: string, reason: FailReason, status: number) {
 /** A plain message for a failed write: htmx keeps the form as typed and dx.js shows this. */
 export function writeError(title: string, reason: FailReason) {
   return mayHaveReached(reason)
-    ? `${title} did not confirm your change (${explain[reason]}): it may have been saved. Check before you try again.`
-    : `${title} is unavailable right now (${explain[reason]}): your change was not saved. Try again in a moment.`
+    ? `${title} did not confirm your change, so it may or may not have been saved. Check before you try again. (${technicalReason[reason]})`
+    : `${title} is unavailable right now, so your change was not saved. Try again in a moment. (${technicalReason[reason]})`
 }
 
 export async function sendHtml(res: ServerResponse, status: number, body: String | Promise<String>, headers: Record<string, string> = {}) {

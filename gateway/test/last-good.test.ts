@@ -242,11 +242,11 @@ describe('the stale copy', () => {
   const entry = { url: '/todo', body: body('<div class="dx-widget" data-dx-widget="todo"><form hx-post="/todo/items"><input id="todo-text" name="text"><button>Add</button></form><button hx-delete="/todo/items/1">Remove</button></div>'), storedAt: 1_000_000 }
   const fragment = async (title = 'Todo', e = entry, now = 1_000_000 + 2 * 60_000 + 5_000) => String(await staleFragment(title, '/todo', e, 'refused', { now }))
 
-  test('a banner: stale, whose, retrying, how old; and that changes are off', async () => {
+  test('a banner: whose, a saved copy, how old, that changes are off; retrying and why in small print', async () => {
     const h = await fragment()
     const text = h.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')
-    assert.match(text, /stale — Todo is unavailable, retrying\. This copy is from 2 minutes ago\./)
-    assert.match(text, /Changes are off until Todo is back\./)
+    assert.match(text, /Todo is unavailable right now\. This is a saved copy from 2 minutes ago: you can read it, and changes are off until Todo is back\./)
+    assert.match(h, /<p class="dx-fallback-detail [^"]*text-xs[^"]*">Trying again every 3 seconds\. Technical detail: connection refused\.<\/p>/)
     assert.match(h, /<time datetime="1970-01-01T00:16:40.000Z">/)
     assert.match(h, /data-dx-stale="refused"/)
   })
