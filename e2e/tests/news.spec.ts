@@ -76,7 +76,7 @@ test('main app: browse, load more, details, favourite and unfavourite without a 
 
 test('standalone page: the same, with the same layout', async ({ page }) => {
   await page.goto(sys.services.news!.url)
-  await expect(page.locator('link[href="/assets/app.css"]')).toHaveCount(1)
+  await expect(page.locator('link[rel="stylesheet"][href^="/assets/app."][href$=".css"]')).toHaveCount(1)
   await browseAndFavourite(page)
 })
 

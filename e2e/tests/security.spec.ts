@@ -66,7 +66,7 @@ test('the main app and every standalone page carry the page policy headers', asy
 test('every page has the icon, at /assets/favicon.svg and /favicon.ico', async ({ page, request }) => {
   for (const [what, url] of pages()) {
     await page.goto(url)
-    await expect(page.locator('link[rel="icon"]'), what).toHaveAttribute('href', '/assets/favicon.svg')
+    await expect(page.locator('link[rel="icon"]'), what).toHaveAttribute('href', /^\/assets\/favicon\.[0-9a-f]{8}\.svg$/)
     for (const path of ['/assets/favicon.svg', '/favicon.ico']) {
       const r = await request.get(url + path)
       expect(r.status(), `${what} ${path}`).toBe(200)

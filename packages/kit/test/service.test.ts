@@ -36,7 +36,7 @@ test('HTML answers carry the page policy, with the gateway in connect-src; every
   assert.equal(page.headers.get('referrer-policy'), 'same-origin')
   assert.equal(page.headers.get('x-frame-options'), 'DENY')
   const html = await page.text()
-  assert.match(html, /<link rel="icon" href="\/assets\/favicon\.svg" type="image\/svg\+xml" \/>/)
+  assert.match(html, /<link rel="icon" href="\/assets\/favicon\.[0-9a-f]{8}\.svg" type="image\/svg\+xml" \/>/)
   assert.match(html, /href="http:\/\/gateway\.test:8080\/">Main app/)
 
   for (const path of ['/healthz', '/_dx/manifest', '/assets/dx.js', '/no/such/page']) {

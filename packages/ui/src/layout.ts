@@ -1,5 +1,6 @@
 import { html } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import { assetUrl } from './assets.js'
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 
@@ -46,12 +47,12 @@ export function layout({ title, body, subtitle, nav = [], gateway }: LayoutProps
     <meta name="htmx-config" content="${htmxConfig}" />
     ${gateway ? html`<meta name="dx-gateway" content="${gateway}" />` : ''}
     <title>${title}</title>
-    <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
-    <link rel="stylesheet" href="/assets/app.css" />
-    <script src="/assets/htmx.min.js" defer></script>
-    <script src="/assets/ws.min.js" defer></script>
-    <script src="/assets/sse.min.js" defer></script>
-    <script src="/assets/dx.js" defer></script>
+    <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml" />
+    <link rel="stylesheet" href="${assetUrl('app.css')}" />
+    <script src="${assetUrl('htmx.min.js')}" defer></script>
+    <script src="${assetUrl('ws.min.js')}" defer></script>
+    <script src="${assetUrl('sse.min.js')}" defer></script>
+    <script src="${assetUrl('dx.js')}" defer></script>
   </head>
   <body class="min-h-screen bg-slate-100 text-slate-900 antialiased">
     <header class="border-b border-slate-200 bg-white">
