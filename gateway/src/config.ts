@@ -28,6 +28,8 @@ const serviceSchema = z.strictObject({
   connect_timeout_ms: ms(60_000).default(1000),
   response_timeout_ms: ms(600_000).default(5000),
   body_idle_timeout_ms: ms(600_000).default(10_000),
+  /** How long `GET /` waits for this widget before leaving it to the browser. */
+  compose_budget_ms: ms(60_000).default(300),
   /** Open connections to each replica at most; more requests queue within connect_timeout_ms. */
   max_connections: z.number().int().min(1).max(65_536).default(512),
 })
@@ -65,6 +67,8 @@ export type ServiceConfig = {
   /** Longest pause while a response body streams, in either direction. */
   bodyIdleTimeoutMs: number
   maxConnections: number
+  /** How long the composed main page waits for this widget before leaving it to the browser. */
+  composeBudgetMs: number
 }
 
 export type GatewayConfig = {
@@ -140,6 +144,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       responseTimeoutMs: s.response_timeout_ms,
       bodyIdleTimeoutMs: s.body_idle_timeout_ms,
       maxConnections: s.max_connections,
+      composeBudgetMs: s.compose_budget_ms,
     }
   })
   let port = cfg.gateway.port

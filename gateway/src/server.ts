@@ -7,7 +7,7 @@ import { memoryBus, type Bus } from '@dx/bus'
 import { crossSiteRefusal, drainServer, gatewayMark, logger, originList } from '@dx/kit'
 import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
-import { compose } from './compose.js'
+import { createComposer } from './compose/index.js'
 import type { HxEvent } from '@dx/kit'
 import { health } from './health.js'
 import { pageHeaders } from './fallback.js'
@@ -68,6 +68,7 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
       opts.onEvents?.(service, events)
     },
   })
+  const composer = createComposer(cfg, { routes: proxy.routes, lastGood: proxy.lastGood, log, mark: secret ? gatewayMark(secret) : undefined, onEvents: (service, events, cause) => relay.fromResponse(service, events, cause) })
   const delivery = createDelivery({ bus, log, routes: proxy.routes.values(), secret })
   // Probes every replica; one that comes up may subscribe to other events now.
   const registry = createRegistry({
@@ -102,7 +103,6 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   app.route('/', relay.routes)
   app.route('/', health(state))
   app.route('/', assets())
-  app.route('/', compose(cfg))
   app.notFound((c) => c.text(`Not found: ${c.req.path}`, 404))
   app.onError((err, c) => {
     log.error(`${c.req.method} ${c.req.path} failed`, err)
@@ -118,6 +118,16 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     if (url === '/_dx/events' || url.startsWith('/_dx/events?')) {
       if (expectContinue) res.writeContinue()
       return sse.handle(req, res)
+    }
+    // The main page streams its widgets as they come: it skips Hono too.
+    if ((url === '/' || url.startsWith('/?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (expectContinue) res.writeContinue()
+      res.setHeader('x-content-type-options', 'nosniff')
+      return void composer.handle(req, res).catch((err) => {
+        log.error('composing the main page failed', err)
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal error in the gateway')
+        else res.destroy()
+      })
     }
     const route = proxy.match(req.url)
     if (route) return proxy.web(req, res, route, expectContinue)

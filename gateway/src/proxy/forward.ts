@@ -11,7 +11,7 @@ import type { Route } from './route.js'
 import type { Cause } from '../events/relay.js'
 
 /** One cookie's value from a Cookie header, undefined when absent or not decodable. */
-function cookieValue(header: string | undefined, name: string): string | undefined {
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
@@ -58,7 +58,8 @@ function uncork(res: ServerResponse) {
   res.uncork()
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+/** Errors that mean the request never reached the replica: safe to try the next one. */
+export const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 /**
  * One proxied HTTP exchange, holding all of its state: the client's request is read (body

@@ -1,6 +1,7 @@
 import { html } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import { assetUrl } from './assets.js'
+import { DEV_SCRIPT, devOrigin } from './dev.js'
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 
@@ -18,6 +19,8 @@ export type LayoutProps = {
    * gateway's own pages, which read them from their own origin.
    */
   gateway?: string
+  /** The page's id, when the server made one: dx.js sends it as `X-Dx-Client`. */
+  client?: string
 }
 
 // htmx swaps 2xx by default and ignores 4xx; we also swap 422 so a form comes back with
@@ -38,7 +41,9 @@ const htmxConfig = JSON.stringify({
 })
 
 /** The one page frame used by the main app and every standalone service page. */
-export function layout({ title, body, subtitle, nav = [], gateway }: LayoutProps) {
+export function layout({ title, body, subtitle, nav = [], gateway, client }: LayoutProps) {
+  // `make watch` only (DX_DEV=1): the page follows the runner's reload stream.
+  const dev = devOrigin()
   return html`<!doctype html>
 <html lang="en">
   <head>
@@ -46,6 +51,7 @@ export function layout({ title, body, subtitle, nav = [], gateway }: LayoutProps
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="htmx-config" content="${htmxConfig}" />
     ${gateway ? html`<meta name="dx-gateway" content="${gateway}" />` : ''}
+    ${client ? html`<meta name="dx-client" content="${client}" />` : ''}
     <title>${title}</title>
     <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml" />
     <link rel="stylesheet" href="${assetUrl('app.css')}" />
@@ -53,6 +59,8 @@ export function layout({ title, body, subtitle, nav = [], gateway }: LayoutProps
     <script src="${assetUrl('ws.min.js')}" defer></script>
     <script src="${assetUrl('sse.min.js')}" defer></script>
     <script src="${assetUrl('dx.js')}" defer></script>
+    ${dev ? html`<meta name="dx-dev" content="${dev}" />
+    <script src="${assetUrl(DEV_SCRIPT)}" defer></script>` : ''}
   </head>
   <body class="min-h-screen bg-slate-100 text-slate-900 antialiased">
     <header class="border-b border-slate-200 bg-white">

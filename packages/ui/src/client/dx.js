@@ -125,7 +125,10 @@
     for (var j = 0; j < bytes.length; j++) out += chars.charAt(bytes[j] % chars.length)
     return out
   }
-  var pageId = newPageId()
+  // A page the gateway composed already has an id: its widgets were fetched with it.
+  var given = document.querySelector('meta[name="dx-client"]')
+  var givenId = given ? given.getAttribute('content') || '' : ''
+  var pageId = /^[A-Za-z0-9_-]{16,64}$/.test(givenId) ? givenId : newPageId()
   document.addEventListener('htmx:configRequest', function (e) {
     e.detail.headers['X-Dx-Client'] = pageId
   })
