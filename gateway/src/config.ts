@@ -25,6 +25,8 @@ const serviceSchema = z.strictObject({
   /** Where the widget fragment is; defaults to the prefix. */
   widget: z.string().startsWith('/', 'expected a path starting with "/"').optional(),
   standalone_url: httpUrl.optional(),
+  /** Left out unless its NAME_URL is set: a service whose runtime may be missing (examples/python-clock). */
+  optional: z.boolean().default(false),
   connect_timeout_ms: ms(60_000).default(1000),
   response_timeout_ms: ms(600_000).default(5000),
   body_idle_timeout_ms: ms(600_000).default(10_000),
@@ -147,6 +149,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       composeBudgetMs: s.compose_budget_ms,
     }
   })
+  // An optional service is started only where its runtime exists (make start sets its
+  // NAME_URL then): without it, the page shows no slot for something nobody started.
+  const skipped = new Set(cfg.services.filter((s) => s.optional && !env[envVarFor(s.name)]).map((s) => s.name))
   let port = cfg.gateway.port
   if (env.PORT !== undefined) {
     port = Number(env.PORT)
@@ -163,7 +168,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     clientBodyTimeoutMs: g.client_body_timeout_ms,
     healthIntervalMs: g.health_interval_ms,
     eventSecret: env.DX_EVENT_SECRET || undefined,
-    services,
+    services: services.filter((s) => !skipped.has(s.name)),
   }
 }
 
