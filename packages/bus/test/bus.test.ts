@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { matches, memoryBus, subjectError } from '../src/index.js'
+import { createBus, matches, memoryBus, subjectError, waitConnected } from '../src/index.js'
+import { busContract, quiet, runPrefix } from './contract.js'
 
 test('subjects match NATS-style: * is one token, a final > is the rest', () => {
   assert.ok(matches('dx.chat.lobby', 'dx.chat.lobby'))
@@ -20,32 +21,15 @@ test('bad subjects are refused with a message', () => {
   assert.match(subjectError('dx.>.x', true)!, /token 2/)
 })
 
-test('memory bus delivers in order to matching subscribers only, after publish returns control', async () => {
-  const bus = memoryBus()
-  const got: string[] = []
-  bus.subscribe('dx.chat.lobby', (d) => void got.push(`lobby:${d}`))
-  bus.subscribe('dx.chat.*', (d, s) => void got.push(`any:${s}:${d}`))
-  bus.subscribe('dx.chat.other', (d) => void got.push(`other:${d}`))
-  const p = bus.publish('dx.chat.lobby', 1)
-  assert.deepEqual(got, [], 'delivery is asynchronous')
-  await p
-  await bus.publish('dx.chat.lobby', 2)
-  assert.deepEqual(got, ['lobby:1', 'any:dx.chat.lobby:1', 'lobby:2', 'any:dx.chat.lobby:2'])
-})
+busContract('memory', async (onError) => memoryBus(onError))
 
-test('unsubscribe stops delivery; a failing handler does not stop the others', async () => {
-  const errors: unknown[] = []
-  const bus = memoryBus((e) => errors.push(e))
-  const got: unknown[] = []
-  bus.subscribe('a', () => {
-    throw new Error('boom')
-  })
-  const off = bus.subscribe('a', (d) => void got.push(d))
-  await bus.publish('a', 1)
-  off()
-  await bus.publish('a', 2)
-  assert.deepEqual(got, [1])
-  assert.equal(errors.length, 2)
-  await bus.close()
-  await assert.rejects(bus.publish('a', 3), /closed/)
-})
+const NATS = process.env.DX_TEST_NATS_URL
+busContract(
+  'NATS',
+  async (onError) => {
+    const bus = createBus({ url: NATS, log: quiet, prefix: runPrefix(), onError })
+    assert.ok(await waitConnected(bus, 5000), `no NATS at ${NATS}`)
+    return bus
+  },
+  NATS ? undefined : 'DX_TEST_NATS_URL is not set',
+)
