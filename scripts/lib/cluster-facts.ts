@@ -24,5 +24,6 @@ export function onPath(name: string, path = process.env.PATH ?? ''): string | un
 export async function natsFacts(env: Env): Promise<NatsFacts> {
   const bus = busTarget(env)
   const portFree = bus.local ? (await portProblem(bus.port, '127.0.0.1')) === undefined : false
-  return { natsServer: onPath('nats-server', env.PATH), portFree }
+  // Debian puts it in /usr/sbin, which is not on a normal user's PATH.
+  return { natsServer: onPath('nats-server', env.PATH) ?? onPath('nats-server', '/usr/sbin:/usr/local/sbin'), portFree }
 }
