@@ -2,19 +2,21 @@
  * Browser-side defences shared by the gateway and every service: the headers every HTML
  * response carries, and the rule that refuses writes from other sites.
  */
+import { devOrigin } from '@dx/ui'
 
 /**
  * A strict CSP: scripts and styles only from our own files, no inline script, no eval, no
  * framing. `connect` adds origins that pages may open connections to (a standalone page
- * talks to the gateway's event stream).
+ * talks to the gateway's event stream). `dev` is `make watch`'s reload stream (DX_DEV=1
+ * only; otherwise undefined and nothing is added).
  */
-export function contentSecurityPolicy(connect: readonly string[] = []): string {
+export function contentSecurityPolicy(connect: readonly string[] = [], dev = devOrigin()): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src ${["'self'", ...connect].join(' ')}`,
+    `connect-src ${["'self'", ...connect, ...(dev ? [dev] : [])].join(' ')}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
