@@ -55,6 +55,10 @@ export class Supervisor {
   private startedAt = 0
   private pending: unknown
   private stopping = false
+  /** The child restart() is replacing: its exit is expected, neither logged nor reported. */
+  private replacing: ChildProcess | undefined
+  /** restart() calls run one after the other, so two changes never start two children. */
+  private restarts: Promise<unknown> = Promise.resolve()
   private readonly t: Timers
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -63,7 +67,7 @@ export class Supervisor {
   }
 
   get state(): 'running' | 'restarting' | 'down' {
-    return this.child ? 'running' : this.pending !== undefined ? 'restarting' : 'down'
+    return this.child ? 'running' : this.pending !== undefined || this.replacing ? 'restarting' : 'down'
   }
 
   start(): ChildProcess {
@@ -90,7 +94,35 @@ export class Supervisor {
     this.stopping = true
     if (this.pending !== undefined) this.t.clearTimeout(this.pending)
     this.pending = undefined
-    const child = this.child
+    return this.terminate(this.child)
+  }
+
+  /**
+   * `make watch` after an edit: the running child is stopped as stop() does (or a pending
+   * crash restart cancelled) and a new one started at once, with the backoff reset. Nothing
+   * after stop().
+   */
+  restart(): Promise<ChildProcess | undefined> {
+    const next = this.restarts.then(async () => {
+      if (this.stopping) return undefined
+      if (this.pending !== undefined) this.t.clearTimeout(this.pending)
+      this.pending = undefined
+      const child = this.child
+      this.replacing = child
+      try {
+        await this.terminate(child)
+      } finally {
+        this.replacing = undefined
+      }
+      if (this.stopping) return undefined
+      this.delay = this.opts.initialDelayMs ?? 1000
+      return this.start()
+    })
+    this.restarts = next.catch(() => {})
+    return next
+  }
+
+  private terminate(child: ChildProcess | undefined): Promise<void> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
     return new Promise((resolve) => {
       const force = this.t.setTimeout(() => {
@@ -117,7 +149,7 @@ export class Supervisor {
   private exited(child: ChildProcess, exit: Exit) {
     if (this.child !== child) return
     this.child = undefined
-    if (this.stopping) return
+    if (this.stopping || this.replacing === child) return
     if (!this.keepAlive) return this.opts.onExit?.(exit, 'down')
     const { name } = this.opts
     const pid = `pid ${child.pid ?? '-'}`

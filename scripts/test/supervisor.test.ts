@@ -150,3 +150,46 @@ test('in group mode, what outlives a killed child (a watcher\'s server) is kille
   assert.equal(s.exits[0].next, 'down')
 })
 
+
+test('restart() (make watch, after an edit) replaces the running child at once, silently, with the backoff reset', async (t) => {
+  const s = supervise('setInterval(() => {}, 1000)')
+  t.after(() => s.sup.stop())
+  const first = s.sup.start()
+  await sleep(100)
+  const states: string[] = []
+  first.once('exit', () => states.push(s.sup.state))
+  const second = await s.sup.restart()
+  assert.ok(second && second !== first && second.pid !== first.pid)
+  assert.equal(first.signalCode, 'SIGTERM')
+  assert.equal(s.sup.child, second)
+  assert.equal(s.sup.state, 'running')
+  assert.deepEqual(states, ['restarting'], 'never "down" in between: the runner would take it for a part that stopped')
+  assert.deepEqual(s.exits, [], 'the replaced child\'s exit is not reported')
+  assert.equal(s.logs.filter((l) => /stays down|crashed/.test(l)).length, 0)
+  assert.equal(s.starts(), 2)
+})
+
+test('restart() of a crashed part waiting for its backoff starts it now; two restarts in a row start one child each, in turn', async (t) => {
+  const s = supervise('process.exit(1)', { initialDelayMs: 5000, maxDelayMs: 5000 })
+  t.after(() => s.sup.stop())
+  s.sup.start()
+  await until('the crash', () => s.exits.length === 1)
+  assert.equal(s.sup.state, 'restarting')
+  const a = s.sup.restart()
+  const b = s.sup.restart()
+  const [ca, cb] = await Promise.all([a, b])
+  assert.ok(ca && cb && ca !== cb)
+  assert.equal(s.starts(), 3, 'the 5 s backoff was not waited for')
+  await until('both crashes', () => s.exits.length === 2)
+})
+
+test('restart() after stop() starts nothing', async () => {
+  const s = supervise('setInterval(() => {}, 1000)')
+  s.sup.start()
+  const stopped = s.sup.stop()
+  const restarted = s.sup.restart()
+  await stopped
+  assert.equal(await restarted, undefined)
+  assert.equal(s.starts(), 1)
+  assert.equal(s.sup.state, 'down')
+})
