@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { BusConfigError, waitConnected } from '@dx/bus'
 import { logger } from '@dx/kit'
 import { ConfigError, loadConfig } from './config.js'
 import { createGateway } from './server.js'
@@ -15,7 +16,16 @@ try {
   process.exit(2)
 }
 
-const gw = createGateway(cfg)
+let gw
+try {
+  gw = createGateway(cfg)
+} catch (e) {
+  if (!(e instanceof BusConfigError)) throw e
+  console.error(`gateway: bad configuration\n${e.message}`)
+  process.exit(2)
+}
+// A bounded wait for the bus; if it is not there yet, the gateway serves and keeps trying (/healthz says so).
+if (!(await waitConnected(gw.bus, 5000))) log.warn(`the bus is ${gw.bus.status().state}; serving meanwhile`)
 gw.server.listen(cfg.port, cfg.host, () => {
   for (const s of cfg.services) {
     log.info(`${s.prefix}/* → ${s.upstreams.map((u) => u.origin).join(', ') || '(no upstream)'}`)

@@ -3,7 +3,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { assets } from '@dx/ui'
 import { bodyLimit } from 'hono/body-limit'
-import { memoryBus, type Bus } from '@dx/bus'
+import { createBus, type Bus } from '@dx/bus'
 import { crossSiteRefusal, drainServer, gatewayMark, logger, originList } from '@dx/kit'
 import type { MiddlewareHandler } from 'hono'
 import type { GatewayConfig } from './config.js'
@@ -56,7 +56,8 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   const state = { draining: false }
   const startedAt = Date.now()
   const metrics = createMetrics()
-  const bus = opts.bus ?? memoryBus((e, subject) => log.error(`a handler for ${subject} failed`, e))
+  // DX_BUS: memory by default, NATS for nats://… (throws BusConfigError for anything else).
+  const bus = opts.bus ?? createBus({ url: process.env.DX_BUS, prefix: process.env.DX_BUS_PREFIX, log, name: 'dx-gateway' })
   const secret = cfg.eventSecret
   const relay = createRelay({ bus, log, services: cfg.services.map((s) => s.name), secret })
   const proxy = createProxy(cfg, {
@@ -85,7 +86,8 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     buildSnapshot({
       startedAt,
       draining: state.draining,
-      bus: process.env.DX_BUS ?? 'memory',
+      bus: bus.status().kind === 'memory' ? 'memory' : (process.env.DX_BUS ?? 'nats'),
+      busStatus: bus.status(),
       services: cfg.services,
       registry: registry.snapshot(),
       subscriptions: delivery.subscriptions,
@@ -101,7 +103,7 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
   app.get('/metrics', metrics.handler)
   app.use(bodyLimit({ maxSize: cfg.bodyLimitBytes, onError: (c) => c.text(`Request body too large: the limit is ${cfg.bodyLimitBytes} bytes.`, 413) }))
   app.route('/', relay.routes)
-  app.route('/', health(state))
+  app.route('/', health(state, bus))
   app.route('/', assets())
   app.notFound((c) => c.text(`Not found: ${c.req.path}`, 404))
   app.onError((err, c) => {
@@ -167,6 +169,8 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     const finished = await drainServer(server, graceMs)
     if (!finished) log.warn(`requests still open after ${graceMs / 1000} s were cut`)
     await proxy.close()
+    // A bus the gateway made is its own to close (a test's is the test's).
+    if (!opts.bus) await bus.close()
   }
   return { server, state, close, bus, relay, delivery, sse, registry, metrics }
 }

@@ -240,7 +240,7 @@ describe('a dead or slow upstream', () => {
       assert.ok(batch.every((s) => s === 200 || s === 502 || s === 503), String(batch))
     }
     const h = await fetch(`${gw.url}/healthz`)
-    assert.deepEqual(await h.json(), { status: 'ok' })
+    assert.deepEqual(await h.json(), { status: 'ok', bus: 'connected' })
     assert.equal((await fetch(`${gw.url}/`)).status, 200)
     await gw.close()
   })

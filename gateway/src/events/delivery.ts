@@ -1,8 +1,11 @@
 import type { Bus } from '@dx/bus'
-import { DeliveryQueue, EVENT_NAME, sign, type Envelope, type Logger } from '@dx/kit'
+import { DeliveryQueue, envelopeError, EVENT_NAME, sign, type Envelope, type Logger } from '@dx/kit'
 import { fetchManifest } from '../health/manifest.js'
 import type { Route } from '../proxy/route.js'
-import { ALL_EVENTS } from './relay.js'
+import { subjectOf } from './relay.js'
+
+/** The queue group of one service's deliveries: with N gateways on one bus, one of them POSTs each event. */
+export const deliveryGroup = (service: string) => `dx-deliver-${service}`
 
 const TRY_TIMEOUT_MS = 2000
 
@@ -29,6 +32,11 @@ class Rejected extends Error {
  * source, as a signed `POST /_dx/events`: at least once, in order per service, through a
  * bounded queue per service. Subscriptions come from the services' manifests, read at
  * start and again now and then, so a service that starts later is found.
+ *
+ * On the bus, each (service, event) pair is one subscription to `dx.events.<name>` in the
+ * queue group `dx-deliver-<service>`: every gateway that knows the subscription joins the
+ * group, and the bus hands each event to one of them, so a service gets it once however
+ * many gateways run (the pages' streams subscribe without a group: every gateway gets all).
  */
 export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Route>; secret?: string; refreshMs?: number }) {
   const { bus, log, secret } = o
@@ -37,6 +45,8 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
   const queues = new Map<string, DeliveryQueue<Envelope>>()
   const stats = new Map<string, { ok: number; retried: number; failed: number; dropped: number }>()
   const manifestErrors = new Map<string, string>()
+  /** Per service, the bus subscription of each event it subscribes to. */
+  const following = new Map<string, Map<string, () => void>>()
   let closed = false
 
   const statsOf = (service: string) => {
@@ -109,6 +119,7 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
       if ('error' in subs) throw new Error(subs.error)
       const before = [...(subscriptions.get(name) ?? [])].join(', ')
       subscriptions.set(name, new Set(subs))
+      follow(route)
       manifestErrors.delete(name)
       if (before !== subs.join(', ') && subs.length) log.info(`${name} subscribes to ${subs.join(', ')}`)
     } catch (e) {
@@ -118,23 +129,41 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
     }
   }
 
+  function onEnvelope(route: Route, data: unknown) {
+    const name = route.service.name
+    // The bus spans processes: what comes off it is checked before the gateway signs it.
+    const problem = envelopeError(data)
+    if (problem) return log.warn(`not delivered to ${name}: bad envelope on the bus: ${problem}`)
+    const env = data as Envelope
+    if (name !== env.source && subscriptions.get(name)?.has(env.name)) queueFor(route).push(env)
+  }
+
+  /** Makes the service's bus subscriptions match its manifest's list. */
+  function follow(route: Route) {
+    if (!secret || closed) return
+    const name = route.service.name
+    const wanted = subscriptions.get(name) ?? new Set<string>()
+    let mine = following.get(name)
+    if (!mine) following.set(name, (mine = new Map()))
+    for (const [event, off] of mine) {
+      if (wanted.has(event)) continue
+      off()
+      mine.delete(event)
+    }
+    for (const event of wanted) {
+      if (!mine.has(event)) mine.set(event, bus.subscribe(subjectOf(event), (data) => onEnvelope(route, data), { queue: deliveryGroup(name) }))
+    }
+  }
+
   /** Reads the manifests again: all services, or one whose replica just came up. */
   async function refresh(service?: string) {
     await Promise.all(routes.filter((r) => !service || r.service.name === service).map(readOne))
   }
 
-  let unsubscribe = () => {}
   let timer: NodeJS.Timeout | undefined
   if (!secret) {
     log.warn('DX_EVENT_SECRET is not set: events are not delivered to services (pages still get them)')
   } else {
-    unsubscribe = bus.subscribe(ALL_EVENTS, (data) => {
-      const env = data as Envelope
-      for (const route of routes) {
-        const name = route.service.name
-        if (name !== env.source && subscriptions.get(name)?.has(env.name)) queueFor(route).push(env)
-      }
-    })
     void refresh()
     const tick = () => {
       if (closed) return
@@ -156,7 +185,8 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
     close() {
       closed = true
       clearTimeout(timer)
-      unsubscribe()
+      for (const mine of following.values()) for (const off of mine.values()) off()
+      following.clear()
       for (const q of queues.values()) q.close()
     },
   }

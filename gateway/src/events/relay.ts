@@ -68,8 +68,14 @@ export function createRelay(o: { bus: Bus; log: Logger; services: readonly strin
     const stale = replayError(e.time)
     if (stale) return refuse(400, stale)
     if (!services.has(e.source)) return refuse(403, `source "${e.source}" is not a configured service`)
+    try {
+      await publish(e)
+    } catch (err) {
+      // The bus is not connected and its buffer is full: the service keeps the event and tries again.
+      log.error(`could not publish ${e.name} from ${e.source}`, err)
+      return c.json({ error: `the event bus cannot take it now: ${(err as Error).message}` }, 503, { 'retry-after': '2' })
+    }
     stats.published++
-    await publish(e)
     return c.json({ status: 'accepted' }, 202)
   })
 

@@ -1,4 +1,4 @@
-import type { ReplicaStatus, ServiceStatus, StatusSnapshot } from './snapshot.js'
+import type { BusView, ReplicaStatus, ServiceStatus, StatusSnapshot } from './snapshot.js'
 
 /**
  * One replica as the health registry reports it (`registry.snapshot()` of
@@ -24,6 +24,8 @@ export type SnapshotSources = {
   draining: boolean
   /** `memory`, or the NATS URL (a user or password in it is never shown). */
   bus: string
+  /** `bus.status()`: its connection state. */
+  busStatus?: { state: string; since: number; buffered: number; dropped: number }
   /** The configured services, in page order. */
   services: readonly { name: string; title: string; upstreams: readonly URL[] }[]
   /** `registry.snapshot()`: health, breaker, rates, latency and last error of every replica. */
@@ -73,9 +75,14 @@ export function buildSnapshot(o: SnapshotSources): StatusSnapshot {
       deliveries: { ok: 0, retried: 0, failed: 0, dropped: 0, ...o.deliveries?.get(s.name) },
     }
   })
+  const gateway: StatusSnapshot['gateway'] = { uptimeS: Math.max(0, Math.round((now - o.startedAt) / 1000)), draining: o.draining, bus: busLabel(o.bus) }
+  if (o.busStatus) {
+    const b = o.busStatus
+    gateway.busState = { state: b.state, since: new Date(b.since).toISOString(), buffered: b.buffered, dropped: b.dropped } satisfies BusView
+  }
   return {
     time: new Date(now).toISOString(),
-    gateway: { uptimeS: Math.max(0, Math.round((now - o.startedAt) / 1000)), draining: o.draining, bus: busLabel(o.bus) },
+    gateway,
     services,
     events: {
       relayed: Object.fromEntries(o.relay?.relayed ?? []),

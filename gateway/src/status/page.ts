@@ -1,6 +1,6 @@
 import { html } from 'hono/html'
 import { layout } from '@dx/ui'
-import type { ReplicaStatus, ServiceStatus, StatusSnapshot } from './snapshot.js'
+import type { BusView, ReplicaStatus, ServiceStatus, StatusSnapshot } from './snapshot.js'
 
 /**
  * The status page: every service and replica with its health in colour and in words,
@@ -146,6 +146,15 @@ function eventsSection(snap: StatusSnapshot) {
 </section>`
 }
 
+const BUS_TONE: Record<string, Tone> = { connected: 'green', connecting: 'amber', reconnecting: 'amber', closed: 'red' }
+
+/** The bus connection: its state since when, and what waits or was refused while it is down. */
+function busBadge(b: BusView, now: string) {
+  const held = b.buffered > 0 ? `, ${b.buffered} held` : ''
+  const refused = b.dropped > 0 ? `, ${b.dropped} refused` : ''
+  return html`<span data-bus-state="${b.state}">${badge(BUS_TONE[b.state] ?? 'slate', `bus ${b.state}`)} <span class="text-xs text-slate-500">for <time datetime="${b.since}" title="${b.since}">${duration((Date.parse(now) - Date.parse(b.since)) / 1000)}</time>${held}${refused}</span></span>`
+}
+
 /** What is refreshed every 2 s: everything below the page's heading. */
 export function statusFragment(snap: StatusSnapshot) {
   const g = snap.gateway
@@ -153,6 +162,7 @@ export function statusFragment(snap: StatusSnapshot) {
   ${g.draining ? badge('amber', 'gateway draining') : badge('green', 'gateway serving')}
   <span>Up for ${duration(g.uptimeS)}</span>
   <span>Bus: <span class="font-mono">${g.bus}</span></span>
+  ${g.busState ? busBadge(g.busState, snap.time) : ''}
   <span>Updated <time datetime="${snap.time}">${snap.time.slice(11, 19)} UTC</time></span>
 </div>
 <div class="mt-4 grid items-start gap-4 lg:grid-cols-2">
