@@ -26,6 +26,8 @@ export async function startSystem(opts: {
   dataDir: string
   env?: Record<string, string>
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>
+  /** Goes to the gateway only, last: e.g. `NEWS_URL` to put a fake in a service's place. */
+  gatewayEnv?: Record<string, string>
 }): Promise<System> {
   const ports = {
     gateway: await freePort(),
@@ -66,6 +68,7 @@ export async function startSystem(opts: {
       TODO_STANDALONE_URL: `http://127.0.0.1:${ports.todo}`,
       CHAT_STANDALONE_URL: `http://127.0.0.1:${ports.chat}`,
       NEWS_STANDALONE_URL: `http://127.0.0.1:${ports.news}`,
+      ...opts.gatewayEnv,
     },
   }).start()
   return {
