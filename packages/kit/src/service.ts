@@ -36,6 +36,8 @@ export type Service = {
   log: Logger
   /** Runs on SIGTERM/SIGINT before the server closes (e.g. close sockets with 1012). */
   onShutdown: (fn: () => void | Promise<void>) => void
+  /** Adds fields to the `/healthz` JSON, read on each request (e.g. `{ bus: 'connected' }`); they never change its status code. */
+  healthFields: (fn: () => Record<string, string | number | boolean>) => void
   /** The standalone page around a widget, same layout as the main app. */
   page: (widget: HtmlEscapedString | Promise<HtmlEscapedString>) => HtmlEscapedString | Promise<HtmlEscapedString>
   start: (opts?: {
@@ -67,9 +69,13 @@ export function createService(opts: ServiceOptions): Service {
   // Events of writes made on this service's own page go to the gateway (protocol point 8).
   app.use(publishMiddleware({ source: name, log, secret }))
   const shutdownHooks: Array<() => void | Promise<void>> = []
+  const healthHooks: Array<() => Record<string, string | number | boolean>> = []
   let draining = false
 
-  app.get('/healthz', (c) => (draining ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ok' })))
+  app.get('/healthz', (c) => {
+    const extra = Object.assign({}, ...healthHooks.map((fn) => fn()))
+    return draining ? c.json({ ...extra, status: 'draining' }, 503) : c.json({ ...extra, status: 'ok' })
+  })
   app.get('/_dx/manifest', (c) =>
     c.json({ name, prefix: `/${name}`, widget: `/${name}`, subscribes: opts.subscribes ?? [] }),
   )
@@ -125,5 +131,5 @@ export function createService(opts: ServiceOptions): Service {
     return server
   }
 
-  return { name, app, log, onShutdown: (fn) => shutdownHooks.push(fn), page, start }
+  return { name, app, log, onShutdown: (fn) => shutdownHooks.push(fn), healthFields: (fn) => void healthHooks.push(fn), page, start }
 }
