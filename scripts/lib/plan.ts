@@ -2,12 +2,17 @@
 // its own command, env, port and URLs, so the wiring can be tested without starting
 // anything. A mistake in the variables is one PlanError line, never a half-started system.
 
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+
 /** The services `make start` runs; a new service adds one line here (and its gateway.toml entry). */
 export const services = [
   { name: 'todo', entry: 'services/todo/src/main.ts', port: 4001 },
   { name: 'chat', entry: 'services/chat/src/main.ts', port: 4002 },
   { name: 'news', entry: 'services/news/src/main.ts', port: 4003 },
 ]
+/** Services in Python, run with python3 only where one is found (gateway.toml marks them optional). */
+export const pythonServices = [{ name: 'clock', entry: 'examples/python-clock/clock.py', port: 4004 }]
 const gateway = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4040 }
 
 export type Env = Record<string, string | undefined>
@@ -37,7 +42,35 @@ export type Plan = {
 
 export class PlanError extends Error {}
 
-export type PlanOptions = { watch?: boolean; node?: string; tsx?: string; tailwind?: string }
+export type PlanOptions = {
+  watch?: boolean
+  node?: string
+  tsx?: string
+  tailwind?: string
+  /** The python3 for `pythonServices`; null: none. Unset: env `DX_PYTHON` (empty: none), else python3 on PATH. */
+  python?: string | null
+}
+
+/** The first executable `cmd` in `PATH`, or undefined. */
+export function findOnPath(cmd: string, PATH = ''): string | undefined {
+  for (const dir of PATH.split(delimiter)) {
+    if (!dir) continue
+    const file = join(dir, cmd)
+    try {
+      accessSync(file, constants.X_OK)
+      return file
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+function pythonFor(env: Env, opt: string | null | undefined): string | undefined {
+  if (opt !== undefined) return opt ?? undefined
+  if (env.DX_PYTHON !== undefined) return env.DX_PYTHON.trim() || undefined
+  return findOnPath('python3', env.PATH)
+}
 
 /** `my-svc` → `MY_SVC`, the stem of that service's variables (as the gateway's `NAME_URL`). */
 export const envName = (name: string) => name.toUpperCase().replace(/-/g, '_')
@@ -86,7 +119,9 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
     notes.push(`PORT=${plainPort} is ignored: GATEWAY_PORT=${gatewayPort} sets the gateway's port`)
   }
 
-  const svc = services.map((s) => {
+  const python = pythonFor(env, opts.python)
+  const chosen = [...services, ...(python ? pythonServices.map((s) => ({ ...s, python })) : [])]
+  const svc = chosen.map((s: { name: string; entry: string; port: number; python?: string }) => {
     const portVar = portVarOf(s.name)
     const set = readPort(env, portVar)
     return { ...s, port: set ?? s.port, portVar, isSet: set !== undefined }
@@ -114,7 +149,8 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
 
   const parts: Part[] = svc.map((s) => ({
     name: s.name,
-    ...command(s.entry),
+    // No watch for Python: a change to clock.py needs the next make start.
+    ...(s.python ? { cmd: s.python, args: [s.entry] } : command(s.entry)),
     env: { ...base, PORT: String(s.port), DX_GATEWAY_URL: gatewayUrl },
     port: s.port,
     portVar: s.portVar,

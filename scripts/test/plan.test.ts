@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
 import { test } from 'node:test'
-import { PlanError, planRun, type Plan } from '../lib/plan.js'
+import { findOnPath, PlanError, planRun, type Plan } from '../lib/plan.js'
 
 const part = (plan: Plan, name: string) => {
   const p = plan.parts.find((x) => x.name === name)
@@ -9,7 +12,7 @@ const part = (plan: Plan, name: string) => {
 }
 
 test('defaults: each part its own port, the gateway pointed at the services, the banner URLs', () => {
-  const plan = planRun({ PATH: '/bin' })
+  const plan = planRun({ PATH: '/bin' }, { python: null })
   assert.deepEqual(
     plan.parts.map((p) => [p.name, p.env.PORT]),
     [['todo', '4001'], ['chat', '4002'], ['news', '4003'], ['gateway', '4040']],
@@ -118,4 +121,44 @@ test('two parts on one port is one clear error naming both variables', () => {
     message: 'PORT and TODO_PORT (default) both give port 4001: each part needs its own port',
   })
   assert.throws(() => planRun({ NEWS_PORT: '4040' }), /GATEWAY_PORT \(default\) and NEWS_PORT both give port 4040/)
+})
+
+test('the Python clock: started with the python3 given, on CLOCK_PORT, and the gateway told where it is', () => {
+  const plan = planRun({ CLOCK_PORT: '5004', PORT: '5000' }, { python: '/opt/py/python3', node: '/n' })
+  assert.deepEqual(plan.parts.map((p) => p.name), ['todo', 'chat', 'news', 'clock', 'gateway'])
+  const clock = part(plan, 'clock')
+  assert.deepEqual([clock.cmd, ...clock.args], ['/opt/py/python3', 'examples/python-clock/clock.py'])
+  assert.equal(clock.env.PORT, '5004')
+  assert.equal(clock.env.DX_GATEWAY_URL, 'http://localhost:5000')
+  assert.equal(clock.portVar, 'CLOCK_PORT')
+  assert.equal(clock.health, 'http://127.0.0.1:5004/healthz')
+  assert.equal(clock.env.CLOCK_PORT, undefined)
+  assert.equal(part(plan, 'gateway').env.CLOCK_URL, 'http://127.0.0.1:5004', 'the optional clock is switched on in the gateway')
+  assert.equal(part(plan, 'gateway').env.CLOCK_STANDALONE_URL, 'http://localhost:5004')
+  assert.ok(plan.urls.some((u) => u.label === 'clock standalone' && u.url === 'http://localhost:5004'))
+  // Watch mode: Python is started as is, the TypeScript parts under tsx watch.
+  assert.equal(part(planRun({}, { python: '/py', watch: true }), 'clock').cmd, '/py')
+  assert.throws(() => planRun({ CLOCK_PORT: '4001' }, { python: '/py' }), /TODO_PORT \(default\) and CLOCK_PORT both give port 4001/)
+})
+
+test('without python3 there is no clock part, and the gateway gets no CLOCK_URL', () => {
+  for (const plan of [planRun({}, { python: null }), planRun({ DX_PYTHON: '' }), planRun({ PATH: '' })]) {
+    assert.deepEqual(plan.parts.map((p) => p.name), ['todo', 'chat', 'news', 'gateway'])
+    assert.equal(part(plan, 'gateway').env.CLOCK_URL, undefined)
+    assert.ok(!plan.urls.some((u) => u.label.startsWith('clock')))
+  }
+  // DX_PYTHON names the interpreter; otherwise python3 is looked up on PATH.
+  assert.equal(part(planRun({ DX_PYTHON: '/usr/local/bin/python3.12' }), 'clock').cmd, '/usr/local/bin/python3.12')
+})
+
+test('findOnPath: the first executable of that name on PATH', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dx-path-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'notexec'), '')
+  writeFileSync(join(dir, 'python3'), '#!/bin/sh\n')
+  chmodSync(join(dir, 'python3'), 0o755)
+  assert.equal(findOnPath('python3', `/no/such/dir${delimiter}${dir}`), join(dir, 'python3'))
+  assert.equal(findOnPath('notexec', dir), undefined)
+  assert.equal(findOnPath('python3', ''), undefined)
+  assert.equal(part(planRun({ PATH: dir }), 'clock').cmd, join(dir, 'python3'))
 })

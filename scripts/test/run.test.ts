@@ -40,6 +40,8 @@ async function setup(t: TestContext, extra: Record<string, string> = {}) {
     CHAT_DB: join(dir, 'chat.db'),
     NEWS_DB: join(dir, 'news.db'),
     NEWS_HN_URL: `http://127.0.0.1:${await port()}/v0`,
+    // The optional Python clock is not part of these runs (examples/python-clock tests it).
+    DX_PYTHON: '',
     ...extra,
   })
   return { dir, ports, env }
