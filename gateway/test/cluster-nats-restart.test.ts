@@ -32,6 +32,22 @@ after(async () => {
 /** A todo added through gateway A reached both chat replicas' rooms and both gateways' streams. */
 const everywhere = (text: string) => announced(lobbyA, text) > 0 && announced(lobbyB, text) > 0 && streams.every((s) => s.added(text).length > 0)
 
+/** The bus state each gateway and chat replica reports on its /healthz, by name. */
+async function busStates(): Promise<Record<string, string>> {
+  const states = await Promise.all(
+    [...c.gateways, ...c.chat].map(async (p) => {
+      try {
+        const r = await fetch(`${p.url}/healthz`, { signal: AbortSignal.timeout(2000) })
+        return [p.opts.name, String(((await r.json()) as { bus?: string }).bus)]
+      } catch (e) {
+        return [p.opts.name, (e as Error).message]
+      }
+    }),
+  )
+  return Object.fromEntries(states)
+}
+const allBus = async (test: (state: string) => boolean) => Object.values(await busStates()).every(test)
+
 /** A chat message from a client of chat-1 reached a client of chat-2, and back. */
 async function chatAcross(ana: ChatClient, bo: ChatClient, text: string, ms: number) {
   ana.send(`${text} A`)
@@ -51,11 +67,12 @@ test('NATS restarted mid-run: both gateways and both chat replicas reconnect, an
     await chatAcross(ana, bo, 'before restart', 10_000)
 
     await nats.stop()
+    assert.ok(await until(() => allBus((s) => s !== 'connected'), 10_000), `every process noticed: ${JSON.stringify(await busStates())}`)
     // Writes do not wait for the bus: the todo is stored and answered while NATS is away.
     const during = await addTodo(c.gateways[0].url, `while NATS was down ${c.prefix}`)
     assert.equal(during.status, 200, 'todo answers while NATS is down')
-    await sleep(1000)
     await nats.start()
+    assert.ok(await until(() => allBus((s) => s === 'connected'), 30_000), `every process reconnected: ${JSON.stringify(await busStates())}`)
 
     // Each process reconnects on its own schedule (a jittered pause): NATS core drops what
     // is published to a subscriber not yet back, so probe until one todo goes all the way.
