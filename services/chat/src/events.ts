@@ -11,7 +11,11 @@ export type ChatEvent =
 // Room names may hold ".", the subject separator; "~" is not a room character, so the
 // mapping cannot collide.
 export const roomSubject = (room: string) => `dx.chat.${room.replaceAll('.', '~')}`
-export const ALL_ROOMS = 'dx.chat.>'
+/** Every room: one token after `dx.chat`, so that presence heartbeats (two tokens) are not rooms. */
+export const ALL_ROOMS = 'dx.chat.*'
+/** Where a replica's heartbeats go: who is in which room on it. */
+export const presenceSubject = (replica: string) => `dx.chat.presence.${replica}`
+export const ALL_PRESENCE = 'dx.chat.presence.*'
 
 const str = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max
 

@@ -3,11 +3,11 @@ import type { IncomingMessage } from 'node:http'
 import type { Bus } from '@dx/bus'
 import { SeenIds, type Logger } from '@dx/kit'
 import { WebSocket } from 'ws'
-import { ALL_ROOMS, asChatEvent, roomSubject, type ChatEvent } from './events.js'
+import { ALL_PRESENCE, ALL_ROOMS, asChatEvent, presenceSubject, roomSubject, type ChatEvent } from './events.js'
 import type { History } from './history.js'
-import { Presence } from './presence.js'
+import { asHeartbeat, mergeMembers, Presence, RemotePresence, type Heartbeat } from './presence.js'
 import { RateLimiter } from './rate.js'
-import { checkText, nickError, parseFrame, roomError } from './rules.js'
+import { checkText, NAME_CHARS, nickError, parseFrame, roomError } from './rules.js'
 import { queryOf } from './target.js'
 import * as views from './views.js'
 
@@ -20,6 +20,10 @@ export type HubOptions = {
   rateWindowMs?: number
   /** A socket that misses one ping interval's pong is dropped. */
   pingMs?: number
+  /** How often this replica tells the others its members (default 5 s); one silent for 3 intervals stops counting. */
+  presenceMs?: number
+  /** This replica's id on the bus; default a random one. */
+  replicaId?: string
 }
 
 type Conn = { ws: WebSocket; room: string; nick: string; limiter: RateLimiter; alive: boolean }
@@ -36,7 +40,11 @@ const SID = /^[A-Za-z0-9-]{8,64}$/
 export function createHub(opts: HubOptions) {
   const { bus, history, log, rateMax = 20, rateWindowMs = 10_000 } = opts
   const presence = new Presence<Conn>()
+  const presenceMs = opts.presenceMs ?? 5000
+  const replica = opts.replicaId ?? randomUUID()
+  const remote = new RemotePresence(3 * presenceMs)
   const seen = new SeenIds()
+  let stopping = false
   const pendingMembers = new Set<string>()
   let pendingRooms = false
 
@@ -60,7 +68,7 @@ export function createHub(opts: HubOptions) {
     pendingMembers.add(room)
   }
   function flushMembers() {
-    for (const room of pendingMembers) toRoom(room, String(views.membersFrame(presence.members(room))))
+    for (const room of pendingMembers) toRoom(room, String(views.membersFrame(members(room))))
     pendingMembers.clear()
   }
   function roomsChanged() {
@@ -68,10 +76,50 @@ export function createHub(opts: HubOptions) {
     pendingRooms = true
     setTimeout(() => {
       pendingRooms = false
-      const rooms = presence.rooms()
-      for (const c of presence.all()) send(c, String(views.roomsFrame(rooms, c.nick, c.room)))
+      const list = rooms()
+      for (const c of presence.all()) send(c, String(views.roomsFrame(list, c.nick, c.room)))
     }, 500)
   }
+
+  // --- Members across replicas: this one's own, plus those of the others' heartbeats.
+  const members = (room: string) => mergeMembers(presence.members(room), remote.members(room))
+  function rooms(): Array<{ room: string; count: number }> {
+    const names = new Set([...presence.rooms().map((r) => r.room), ...remote.roomNames()])
+    return [...names].map((room) => ({ room, count: members(room).length })).sort((a, b) => b.count - a.count || a.room.localeCompare(b.room))
+  }
+  function presenceNote(bye = false): Heartbeat {
+    const byRoom: Record<string, string[]> = {}
+    if (!bye) for (const { room } of presence.rooms()) byRoom[room] = presence.members(room)
+    return { replica, rooms: byRoom, bye }
+  }
+  const tell = (bye = false) => bus.publish(presenceSubject(replica), presenceNote(bye)).catch((err) => log.warn('could not send the presence heartbeat', err))
+  // A change here is told soon (once per burst), not only at the next interval.
+  let tellSoon: NodeJS.Timeout | undefined
+  function presenceChanged() {
+    tellSoon ??= setTimeout(() => {
+      tellSoon = undefined
+      if (!stopping) void tell()
+    }, 100)
+  }
+  function othersChanged(changed: Set<string>) {
+    for (const room of changed) if (presence.connections(room).length) membersChanged(room)
+    if (changed.size) roomsChanged()
+  }
+  const unsubscribePresence = bus.subscribe(ALL_PRESENCE, (data) => {
+    const h = asHeartbeat(data, (s) => NAME_CHARS.test(s) && s.length <= 32)
+    if (!h) return log.warn('dropped a malformed presence heartbeat from the bus')
+    if (h.replica === replica) return
+    const { changed, isNew } = remote.apply(h)
+    // A replica just started (or came back): it learns this one's members now, not in 5 s.
+    if (isNew) presenceChanged()
+    othersChanged(changed)
+  })
+  const presenceTimer = setInterval(() => {
+    othersChanged(remote.expire())
+    void tell()
+  }, presenceMs)
+  presenceTimer.unref()
+  void tell()
 
   function deliver(data: unknown) {
     const e = asChatEvent(data)
@@ -126,18 +174,22 @@ export function createHub(opts: HubOptions) {
     const joined = presence.join(c.room, c.nick, sid, c)
     if (!joined.ok) return refuse(ws, `That nickname is taken here: ${c.nick} is already in #${c.room}.`, 'nickname taken')
     joined.replaced?.ws.close(4000, 'replaced by a newer connection')
-    send(c, String(views.joinedFrame(c.room, history.recent(c.room), presence.members(c.room))))
+    send(c, String(views.joinedFrame(c.room, history.recent(c.room), members(c.room))))
     if (!joined.replaced) void announce(c, 'joined')
     membersChanged(c.room)
     roomsChanged()
+    presenceChanged()
 
     ws.on('pong', () => (c.alive = true))
     ws.on('message', (data, isBinary) => onMessage(c, data as Buffer, isBinary))
     ws.on('close', () => {
       if (!presence.leave(c.room, c.nick, c)) return
+      // A replica that stops has said goodbye: its members are moving, not leaving.
+      if (stopping) return
       void announce(c, 'left')
       membersChanged(c.room)
       roomsChanged()
+      presenceChanged()
     })
   }
 
@@ -165,13 +217,25 @@ export function createHub(opts: HubOptions) {
     await bus.publish(roomSubject(room), { kind: 'system', id: m.id, room, text: m.text, time: m.time } satisfies ChatEvent)
   }
 
-  /** Closes every socket with 1012 (service restart): htmx-ext-ws reconnects on it. */
-  function shutdown() {
+  /**
+   * Tells the other replicas this one's members are gone, then closes every socket with
+   * 1012 (service restart): htmx-ext-ws reconnects on it, to a replica that still runs.
+   * Resolves once the goodbye is on the bus.
+   */
+  let stopped: Promise<void> | undefined
+  function shutdown(): Promise<void> {
+    if (stopped) return stopped
+    stopping = true
     clearInterval(heartbeat)
+    clearInterval(presenceTimer)
+    clearTimeout(tellSoon)
     unsubscribe()
+    unsubscribePresence()
+    stopped = tell(true)
     for (const c of presence.all()) c.ws.close(1012, 'service restart')
+    return stopped
   }
 
-  return { connect, shutdown, system, rooms: () => presence.rooms(), isTaken: (room: string, nick: string) => presence.isTaken(room, nick) }
+  return { connect, shutdown, system, rooms, members, replica, isTaken: (room: string, nick: string) => presence.isTaken(room, nick) || remote.has(room, nick) }
 }
 export type Hub = ReturnType<typeof createHub>

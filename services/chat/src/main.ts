@@ -1,4 +1,4 @@
-import { memoryBus } from '@dx/bus'
+import { BusConfigError, createBus, waitConnected, type Bus } from '@dx/bus'
 import { logger } from '@dx/kit'
 import { chatService } from './app.js'
 import { openHistory } from './history.js'
@@ -25,19 +25,38 @@ if (badRoom) {
   process.exit(2)
 }
 
+// DX_BUS: memory (one replica) or nats://… (replicas share rooms and members).
+let bus: Bus
+try {
+  bus = createBus({ url: process.env.DX_BUS, prefix: process.env.DX_BUS_PREFIX, log, name: 'dx-chat' })
+} catch (e) {
+  if (!(e instanceof BusConfigError)) throw e
+  log.error(e.message)
+  process.exit(2)
+}
+// A bounded wait; without the bus the replica still serves its own sockets, and keeps trying.
+if (!(await waitConnected(bus, 5000))) log.warn(`the bus is ${bus.status().state}; serving meanwhile`)
+
 const hub = createHub({
-  bus: memoryBus((e, subject) => log.error(`handler for ${subject} failed`, e)),
+  bus,
   history: openHistory(process.env.CHAT_DB ?? './data/chat.db'),
   log,
   rateMax: positive('CHAT_RATE_MAX', 20),
   rateWindowMs: positive('CHAT_RATE_WINDOW_MS', 10_000),
   pingMs: positive('CHAT_PING_MS', 10_000),
+  presenceMs: positive('CHAT_PRESENCE_MS', 5000),
 })
 const svc = chatService(hub, { eventsRoom })
+svc.healthFields(() => ({ bus: bus.status().state }))
 await svc.start({
   port: positive('CHAT_PORT', positive('PORT', 4002)),
   onServer: (server) => {
     const sockets = attachSockets(server, hub, log)
     svc.onShutdown(() => sockets.close())
+    // After the goodbye to the other replicas is on the bus.
+    svc.onShutdown(async () => {
+      await hub.shutdown()
+      await bus.close()
+    })
   },
 })
