@@ -410,6 +410,22 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass  # one line per request would drown make start's output
 
+    # A connection waiting for its next request is "idle": on a stop it is closed at once
+    # instead of holding the exit for the keep-alive timeout.
+    def handle_one_request(self):
+        if STATE.draining:
+            self.close_connection = True
+            return
+        self.server.idle.add(self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.idle.discard(self.connection)
+
+    def parse_request(self):
+        self.server.idle.discard(self.connection)
+        return super().parse_request()
+
     # Every method goes through one place: the guards first, then the route.
     def do_GET(self):
         self.dispatch()
@@ -444,6 +460,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-store")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        if STATE.draining:
+            self.close_connection = True
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -570,6 +588,17 @@ class Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
+    def __init__(self, *args, **kwargs):
+        self.idle = set()
+        super().__init__(*args, **kwargs)
+
+    def close_idle(self):
+        for conn in list(self.idle):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 def main():
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
@@ -597,6 +626,7 @@ def main():
     else:
         log("DX_EVENT_SECRET is not set: events are refused (POST /_dx/events answers 503) and ticks made on this port are not published")
     server.serve_forever(poll_interval=0.2)
+    server.close_idle()
     server.server_close()
     PUBLISHER.flush(2.5)
     log("stopped")
