@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { test } from 'node:test'
 import { createBus, natsBus, waitConnected, type Bus } from '@dx/bus'
-import { freePort, sleep } from '@dx/testkit'
+import { freePort, needsNats, sleep } from '@dx/testkit'
 import { makeEnvelope, sign, verify, type Envelope } from '@dx/kit'
 import { parseConfig } from '../src/config.js'
 import { createGateway } from '../src/server.js'
@@ -112,7 +112,7 @@ test('a NATS bus that cannot connect: the gateway still serves, 200, and says th
   }
 })
 
-test('two gateways on one NATS bus: each event is POSTed to a subscribing service once; streams on both get every event, ids kept', { skip: NATS ? undefined : 'DX_TEST_NATS_URL is not set' }, async () => {
+test('two gateways on one NATS bus: each event is POSTed to a subscribing service once; streams on both get every event, ids kept', { skip: needsNats() }, async () => {
   const prefix = `t${randomUUID().replaceAll('-', '')}`
   const buses = [createBus({ url: NATS, prefix, log: quiet }), createBus({ url: NATS, prefix, log: quiet })]
   for (const b of buses) assert.ok(await waitConnected(b, 5000), `no NATS at ${NATS}`)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createBus, matches, memoryBus, subjectError, waitConnected } from '../src/index.js'
+import { needsNats } from '@dx/testkit'
 import { busContract, quiet, runPrefix } from './contract.js'
 
 test('subjects match NATS-style: * is one token, a final > is the rest', () => {
@@ -31,5 +32,5 @@ busContract(
     assert.ok(await waitConnected(bus, 5000), `no NATS at ${NATS}`)
     return bus
   },
-  NATS ? undefined : 'DX_TEST_NATS_URL is not set',
+  needsNats() || undefined,
 )

@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { natsServerPath } from '@dx/testkit'
 import { connect } from 'node:net'
 import { createServer } from 'node:net'
 
 /** The nats-server binary the reconnect tests start their own server with. */
-export const NATS_SERVER = process.env.DX_TEST_NATS_SERVER ?? 'nats-server'
-export const haveNatsServer = () => spawnSync(NATS_SERVER, ['--version']).status === 0
+export const NATS_SERVER = natsServerPath() ?? 'nats-server'
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { BusConfigError, BusFullError, createBus, natsBus, natsServers, waitConnected, type BusState } from '../src/index.js'
 import { quiet, runPrefix, until } from './contract.js'
-import { freePort, haveNatsServer, OwnNatsServer } from './nats-server.js'
+import { needsNatsServer } from '@dx/testkit'
+import { freePort, OwnNatsServer } from './nats-server.js'
 
 const NATS = process.env.DX_TEST_NATS_URL
-const skip = !NATS ? 'DX_TEST_NATS_URL is not set' : !haveNatsServer() ? 'no nats-server binary to start (set DX_TEST_NATS_SERVER)' : undefined
+// Skipped with the reason without DX_TEST_NATS_URL or a nats-server binary; a failure under DX_REQUIRE_SERVICES=1.
+const skip = needsNatsServer()
 
 test('DX_BUS: memory by default, NATS for nats:// lists, a clear error for anything else', async () => {
   for (const url of [undefined, '', 'memory', ' MEMORY ']) {

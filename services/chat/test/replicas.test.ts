@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { memoryBus, type Bus } from '@dx/bus'
-import { freePort, Proc, sleep } from '@dx/testkit'
+import { freePort, needsNats, Proc, sleep } from '@dx/testkit'
 import { presenceSubject } from '../src/events.js'
 import type { History } from '../src/history.js'
 import { createHub } from '../src/hub.js'
@@ -122,7 +122,7 @@ test('two replicas on one bus: a message on A reaches a socket on B; members and
 })
 
 const NATS = process.env.DX_TEST_NATS_URL
-test('two chat processes on NATS share a room: messages, members, and a killed replica stops counting', { skip: NATS ? undefined : 'DX_TEST_NATS_URL is not set' }, async () => {
+test('two chat processes on NATS share a room: messages, members, and a killed replica stops counting', { skip: needsNats() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dx-chat-replicas-'))
   const env = (n: number) => ({ DX_BUS: NATS!, DX_BUS_PREFIX: `t${randomUUID().replaceAll('-', '').slice(0, 8)}`, CHAT_DB: join(dir, `chat-${n}.db`), CHAT_PRESENCE_MS: '300' })
   const common = env(0)
