@@ -8,7 +8,9 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   workers: 1,
   retries: process.env.CI ? 1 : 0,
-  reporter: [['list']],
+  // The html report keeps what tests attach (the screenshots of screenshots.spec.ts and
+  // layout.spec.ts): open e2e/playwright-report/index.html after a run. Git ignores it.
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   use: {
     headless: true,
     launchOptions: {

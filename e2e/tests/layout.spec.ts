@@ -157,7 +157,7 @@ for (const viewport of [
       await news.getByRole('button', { name: 'Load more' }).click()
       await expect(news.locator('.news-story')).toHaveCount(15)
       const long = news.locator('.news-story[data-story-id="2"]')
-      await long.getByRole('button', { name: 'Details' }).click()
+      await long.locator('.news-details-toggle summary').click()
       await expect(long.locator('.news-detail')).toContainText('comment')
       // The favourite outlives the first viewport's run (same database).
       const fav = long.locator('.news-fav')

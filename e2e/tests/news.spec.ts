@@ -46,11 +46,11 @@ async function browseAndFavourite(page: Page) {
   await expect(widget.locator('.news-story')).toHaveCount(10)
   await expect(row(widget, 10)).toBeVisible()
 
-  await first.getByRole('button', { name: 'Details' }).click()
+  await first.locator('.news-details-toggle summary').click()
   await expect(first.locator('.news-detail')).toContainText('Great essay & well written')
   await expect(first.locator('.news-detail')).toContainText('commenter')
-  await first.getByRole('button', { name: 'Close' }).click()
-  await expect(first.locator('.news-detail')).toHaveCount(0)
+  await first.locator('.news-details-toggle summary').getByText('Hide').click()
+  await expect(first.locator('.news-detail')).toBeHidden()
 
   const favorites = widget.locator('.news-favorites')
   await first.getByRole('button', { name: 'Favourite', exact: true }).click()
@@ -132,7 +132,7 @@ test('Hacker News unreachable and nothing cached: the offline sample, labelled, 
     await expect(widget.locator('.news-story')).toHaveCount(10)
     const first = widget.locator('.news-story').first()
     const id = await first.getAttribute('data-story-id')
-    await first.getByRole('button', { name: 'Details' }).click()
+    await first.locator('.news-details-toggle summary').click()
     await expect(first.locator('.news-detail')).toContainText('From the offline sample')
     await first.getByRole('button', { name: 'Favourite', exact: true }).click()
     await expect(first.getByRole('button', { name: 'Unfavourite', exact: true })).toBeVisible()

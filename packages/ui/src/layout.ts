@@ -64,12 +64,16 @@ export function layout({ title, body, subtitle, nav = [], gateway, client }: Lay
   </head>
   <body class="min-h-screen bg-slate-100 text-slate-900 antialiased">
     <header class="border-b border-slate-200 bg-white">
-      <div class="mx-auto flex max-w-6xl flex-wrap items-baseline gap-x-6 gap-y-2 px-4 py-3">
-        <a href="/" class="text-lg font-semibold tracking-tight text-indigo-700">${title}</a>
-        ${subtitle ? html`<span class="text-sm text-slate-500">${subtitle}</span>` : ''}
-        <nav class="ml-auto flex flex-wrap gap-4 text-sm">
-          ${nav.map((l) => html`<a class="text-slate-600 hover:text-indigo-700 hover:underline" href="${l.href}">${l.label}</a>`)}
-        </nav>
+      <div class="mx-auto flex max-w-6xl flex-col gap-1 px-4 py-3 md:flex-row md:items-baseline md:gap-6">
+        <div class="flex min-w-0 flex-wrap items-baseline gap-x-4">
+          <a href="/" class="text-lg font-semibold tracking-tight text-indigo-700">${title}</a>
+          ${subtitle ? html`<span class="text-sm text-slate-500">${subtitle}</span>` : ''}
+        </div>
+        ${nav.length === 0 ? '' : html`<nav class="dx-nav text-sm md:ml-auto">
+          <ul class="grid grid-cols-[repeat(auto-fill,minmax(9rem,1fr))] gap-x-4 md:flex md:flex-wrap md:justify-end">
+            ${nav.map((l) => html`<li><a class="inline-block py-1 whitespace-nowrap text-slate-600 hover:text-indigo-700 hover:underline" href="${l.href}">${l.label}</a></li>`)}
+          </ul>
+        </nav>`}
       </div>
     </header>
     <main class="mx-auto max-w-6xl px-4 py-6 wrap-anywhere">${body}</main>

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
+import { html } from 'hono/html'
 import { getCookie, setCookie } from 'hono/cookie'
 import { ACTOR_COOKIE, createService } from '@dx/kit'
 import { announcement, SUBSCRIBES } from './announce.js'
@@ -46,7 +47,8 @@ export function chatService(hub: Pick<Hub, 'rooms' | 'isTaken' | 'system'>, opts
     return { nick: nickError(nick) ? undefined : nick, room: roomError(room) ? undefined : room }
   }
 
-  app.get('/', (c) => c.html(svc.page(joinWidget(hub.rooms(), remembered(c)))))
+  // The standalone page keeps its widget to a readable width (48rem), not the frame's 72rem.
+  app.get('/', (c) => c.html(svc.page(html`<div class="dx-standalone mx-auto max-w-3xl">${joinWidget(hub.rooms(), remembered(c))}</div>`)))
   // The nickname comes from the cookie: a cache (the gateway's last good copy) keeps one per cookie.
   app.get('/chat', (c) => {
     c.header('Vary', 'Cookie')

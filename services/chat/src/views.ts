@@ -9,6 +9,8 @@ export type JoinForm = { nick?: string; room?: string; error?: string }
 const namePattern = '[A-Za-z0-9_.\\-]+'
 const clock = (iso: string) => iso.slice(11, 16)
 const target = html`hx-target="closest .dx-widget" hx-swap="outerHTML"`
+// One character as code, on a chip: alone it is easy to see, and no monospace spaces pad it.
+const symbol = (c: string) => html`<code class="rounded bg-slate-100 px-1 font-mono text-slate-700">${c}</code>`
 
 function roomButtons(rooms: RoomCount[], nick?: string, current?: string) {
   if (rooms.length === 0) return html`<li class="text-slate-500">No one is chatting yet.</li>`
@@ -36,7 +38,7 @@ export function joinWidget(rooms: RoomCount[], form: JoinForm = {}) {
   <button type="submit" class="rounded bg-indigo-600 px-3 py-1 text-white hover:bg-indigo-700">Join</button>
 </form>
 ${form.error ? html`<p class="chat-join-error mt-1 text-sm text-red-700" role="alert">${form.error}</p>` : ''}
-<p class="mt-2 text-xs text-slate-500">Nickname up to 24 and room up to 32 characters: letters, digits, <code>_ - .</code></p>
+<p class="chat-join-hint mt-2 text-xs text-slate-500">Nickname up to 24 and room up to 32 characters: letters, digits, ${symbol('_')} (underscore), ${symbol('-')} (hyphen) and ${symbol('.')} (dot).</p>
 <h3 class="mt-3 text-sm font-medium text-slate-700">Rooms</h3>
 <ul class="mt-1 flex flex-wrap gap-x-4 text-sm">${roomButtons(rooms)}</ul>`,
   )
@@ -56,8 +58,12 @@ export function roomWidget(opts: { room: string; nick: string; sid: string; room
     <button class="ml-auto shrink-0 rounded px-2 py-0.5 text-xs text-slate-600 hover:bg-slate-100" hx-get="/chat?nick=${encodeURIComponent(nick)}" ${target}>Leave</button>
   </div>
   <div class="@container mt-2"><div class="grid gap-3 @md:grid-cols-[minmax(0,1fr)_9rem]">
-    <div id="chat-messages" class="h-64 min-w-0 overflow-y-auto rounded border border-slate-100 bg-slate-50 p-2 text-sm" data-dx-autoscroll aria-live="polite">
-      <p class="text-slate-400">Loading messages…</p>
+    <div class="chat-main min-w-0">
+      <div id="chat-messages" class="h-64 overflow-y-auto rounded border border-slate-100 bg-slate-50 p-2 text-sm" data-dx-autoscroll aria-live="polite">
+        <p class="text-slate-400">Loading messages…</p>
+      </div>
+      ${messageForm()}
+      ${notice()}
     </div>
     <aside class="flex min-w-0 flex-wrap gap-x-6 text-sm @md:block">
       <div class="min-w-0"><h3 class="font-medium text-slate-700">In this room</h3>
@@ -66,8 +72,6 @@ export function roomWidget(opts: { room: string; nick: string; sid: string; room
       <ul id="chat-rooms">${roomButtons(opts.rooms, nick, room)}</ul></div>
     </aside>
   </div></div>
-  ${notice()}
-  ${messageForm()}
 </div>`,
   )
 }

@@ -19,7 +19,8 @@ export function newsService({ store, stories, now = Date.now }: NewsDeps) {
 
   const widget = async () => newsWidget(await stories.page(0, 5), store.list(), now())
 
-  app.get('/', async (c) => c.html(svc.page(await widget())))
+  // The standalone page keeps its widget to a readable width (48rem), not the frame's 72rem.
+  app.get('/', async (c) => c.html(svc.page(html`<div class="dx-standalone mx-auto max-w-3xl">${await widget()}</div>`)))
   app.get('/news', async (c) => c.html(await widget()))
 
   app.get('/news/stories', async (c) => {

@@ -34,9 +34,22 @@ export function favButton(id: number, isFavorite: boolean, source: Source, oob =
   hx-post="/news/favorites" hx-vals="${JSON.stringify({ id: String(id), source })}" ${swap}>Favourite</button>`
 }
 
+/**
+ * "Details", which reads "Hide" while the details are open. A <details> with nothing but its
+ * summary holds the open state (a button to the browser and to screen readers, expanded or
+ * not, with no script); the panel it opens is under the whole row, shown by app.css only
+ * while it is open (.dx-disclosure). The details load on the first opening and stay.
+ */
+function detailsToggle(id: number, source: Source) {
+  return html`<details class="news-details-toggle dx-disclosure-toggle group">
+  <summary class="news-details-button ${btn} cursor-pointer list-none select-none [&::-webkit-details-marker]:hidden" aria-controls="news-details-${id}"
+    hx-get="${withQuery(`/news/stories/${id}`, sourceQuery(source))}" hx-trigger="click once" hx-target="#news-details-${id}" hx-swap="innerHTML"><span class="group-open:hidden">Details</span><span class="hidden group-open:inline">Hide</span></summary>
+</details>`
+}
+
 function storyRow(s: Story, rank: number, source: Source, favorites: Set<number>, now: number) {
   const site = siteOf(s.url)
-  return html`<li class="news-story py-2" data-story-id="${s.id}">
+  return html`<li class="news-story dx-disclosure py-2" data-story-id="${s.id}">
   <div class="grid gap-x-2 @xl:grid-cols-[minmax(0,1fr)_auto]">
     <div class="min-w-0 text-sm/5">
       <span class="news-rank text-slate-400">${rank}.</span>
@@ -47,12 +60,11 @@ function storyRow(s: Story, rank: number, source: Source, favorites: Set<number>
         · ${externalLink(hnItemUrl(s.id), `${s.comments} comment${s.comments === 1 ? '' : 's'}`, 'news-comments hover:underline')}</p>
     </div>
     <div class="mt-1 flex gap-1 @xl:mt-0">
-      <button type="button" class="news-details-button ${btn}" hx-get="${withQuery(`/news/stories/${s.id}`, sourceQuery(source))}"
-        hx-target="#news-details-${s.id}" hx-swap="innerHTML">Details</button>
+      ${detailsToggle(s.id, source)}
       ${favButton(s.id, favorites.has(s.id), source)}
     </div>
   </div>
-  <div id="news-details-${s.id}" class="news-details"></div>
+  <div id="news-details-${s.id}" class="news-details dx-disclosure-panel"></div>
 </li>`
 }
 
@@ -153,13 +165,13 @@ export function storyDetails({ story: s, source }: Found, comments: Comment[] | 
   ${plainParagraphs(s.text).map((t) => html`<p class="news-text dx-user-text mt-2 whitespace-pre-line text-slate-800">${t}</p>`)}
   <h4 class="mt-3 text-xs font-semibold text-slate-600">First comments</h4>
   ${commentList(s, source, comments, now)}
-  <button type="button" class="mt-2 ${btn}" data-dx-clear=".news-details">Close</button>
 </div>`
 }
 
 /** The details place when the story cannot be fetched right now: not an error of the page. */
 export function detailsUnavailable(id: number) {
-  return html`<p class="news-detail mt-2 rounded bg-amber-50 px-2 py-1 text-xs text-amber-800" role="status">Story #${id} cannot be loaded right now: Hacker News cannot be reached. Try again in a moment.</p>`
+  return html`<p class="news-detail mt-2 rounded bg-amber-50 px-2 py-1 text-xs text-amber-800" role="status">Story #${id} cannot be loaded right now: Hacker News cannot be reached.
+  <button type="button" class="ml-1 underline" hx-get="/news/stories/${id}" hx-target="closest .news-details" hx-swap="innerHTML">Try again</button></p>`
 }
 
 /**

@@ -89,3 +89,16 @@ test('the favourite button shows the state; the list refreshes on the events', a
   assert.match(list, /data-favorite-id="2"/)
   assert.doesNotMatch(list, /href="javascript/)
 })
+
+test('"Details" is a disclosure that reads "Hide" while open; its panel is under the row', async () => {
+  const out = String(await storyRows(page([story(7)]), new Set(), now))
+  const toggle = /<details class="news-details-toggle dx-disclosure-toggle group">\s*<summary ([^>]*)>(.*?)<\/summary>\s*<\/details>/s.exec(out)
+  assert.ok(toggle, out)
+  assert.match(toggle[1]!, /hx-get="\/news\/stories\/7" hx-trigger="click once" hx-target="#news-details-7"/)
+  assert.match(toggle[1]!, /aria-controls="news-details-7"/)
+  assert.equal(toggle[2], '<span class="group-open:hidden">Details</span><span class="hidden group-open:inline">Hide</span>')
+  assert.match(out, /<li class="news-story dx-disclosure [^"]*"[\s\S]*<div id="news-details-7" class="news-details dx-disclosure-panel"><\/div>\s*<\/li>/)
+  // Closing is the toggle's job: the details have no button of their own that would empty them.
+  const details = String(await storyDetails({ story: story(7), source: 'live' }, [], now))
+  assert.doesNotMatch(details, /data-dx-clear|>Close</)
+})
