@@ -16,6 +16,9 @@ import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
 import { planCluster } from './lib/cluster-plan.js'
 import { natsFacts } from './lib/cluster-facts.js'
 import { Supervisor, type Exit } from './lib/supervisor.js'
+import { startDevServer, type DevServer } from './lib/dev-server.js'
+import { Reloader, waitUntil } from './lib/dev-reloader.js'
+import { watchContent, watchRoots, watchSources, type Closer } from './lib/dev-watch.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 // Its own DX_RUN_DIR lets a test (or a second checkout) run beside a developer's instance.
@@ -75,7 +78,7 @@ async function stopOther() {
   console.log('distributex stopped')
 }
 
-function portMessage(p: Part, code: string, host: string) {
+function portMessage(p: Pick<Part, 'name' | 'port' | 'portVar'>, code: string, host: string) {
   if (code === 'EADDRINUSE') return `port ${p.port} (${p.name}) is already in use by another program: set ${p.portVar} to another port`
   if (code === 'EACCES') return `port ${p.port} (${p.name}) needs privileges this user lacks: set ${p.portVar} to a port above 1023`
   return `port ${p.port} (${p.name}) cannot be opened on ${host} (${code}): check HOST and ${p.portVar}`
@@ -120,7 +123,8 @@ async function run() {
   }
   // Every port is tried before anything starts: a half-started system is harder to read.
   const busy: string[] = []
-  for (const p of plan.parts) {
+  const stream = plan.dev && { name: 'make watch\'s reload stream', port: plan.dev.port, portVar: plan.dev.portVar }
+  for (const p of stream ? [...plan.parts, stream] : plan.parts) {
     const code = p.port === undefined ? undefined : await portProblem(p.port, plan.listenHost)
     if (code) busy.push(portMessage(p, code, plan.listenHost))
   }
@@ -153,9 +157,11 @@ async function run() {
       }),
   )
 
+  let dev: Awaited<ReturnType<typeof startDev>> | undefined
   async function finish(why: string, code: number) {
     if (stopping) return
     stopping = true
+    await dev?.close()
     say(`${why}: stopping ${sups.filter((s) => s.state === 'running').length} processes…`)
     await Promise.all(sups.map((s) => s.stop()))
     if (readPid() === process.pid) rmSync(pidFile, { force: true })
@@ -166,6 +172,17 @@ async function run() {
   // Parts in their own process groups outlive a runner that dies of a bug: not silently.
   process.on('exit', () => sups.forEach((s) => s.child?.kill('SIGTERM')))
 
+  if (plan.dev) {
+    // A part that crashes on an edit is restarted (with backoff, at once on the next save)
+    // from the start: the developer is fixing it, the others keep running.
+    for (const s of sups) s.keepAlive = true
+    try {
+      dev = await startDev(plan, sups)
+    } catch (e) {
+      console.error(`make watch's reload stream could not start on port ${plan.dev.port}: ${(e as Error).message}`)
+      return finish('start-up failed', 1)
+    }
+  }
   const children = sups.map((s) => s.start())
   const failure = await startUp(plan, sups, children, tails, exits)
   if (stopping) return
@@ -181,6 +198,48 @@ async function run() {
       plan.urls.map((u) => `  ${u.label.padEnd(w)}  ${u.url}`).join('\n') +
       '\nCtrl-C (or "make stop") stops everything.\n',
   )
+}
+
+/**
+ * `make watch`: the reload stream, the source watcher that restarts the parts a change
+ * concerns (and reloads their pages once they are healthy), and the CSS watcher that has
+ * pages swap the stylesheet Tailwind rebuilt.
+ */
+async function startDev(plan: Plan, sups: Supervisor[]) {
+  const stream: DevServer = await startDevServer({ host: plan.listenHost, port: plan.dev!.port })
+  const gateway = plan.parts.find((p) => p.name === 'gateway')
+  const reloader = new Reloader({
+    parts: plan.parts.map((p, i) => ({
+      name: p.name,
+      entry: p.entry,
+      port: p.port,
+      restart: () => sups[i].restart(),
+      healthy: (signal) => (p.health ? waitUntil(() => answers200(p.health!), signal, START_TIMEOUT_MS) : Promise.resolve(true)),
+    })),
+    mainPort: gateway?.port,
+    log: say,
+    emit: (e) => {
+      say(`${e.parts.length ? `${e.parts.join(', ')} healthy again` : 'client files changed'}: reloading the pages on port ${e.ports.join(', ')}`)
+      stream.send('reload', e)
+    },
+  })
+  const css = join(root, 'packages/ui/dist/app.css')
+  mkdirSync(join(css, '..'), { recursive: true })
+  const watchers: Closer[] = [
+    watchSources(root, watchRoots(plan.parts), (files) => reloader.changed(files)),
+    watchContent(css, () => {
+      say('app.css rebuilt: open pages swap in the new stylesheet')
+      stream.send('css', {})
+    }),
+  ]
+  say(`open pages follow ${plan.dev!.url}/events: they reload when a part they show restarted after a change`)
+  return {
+    close: async () => {
+      reloader.close()
+      watchers.forEach((w) => w.close())
+      await stream.close()
+    },
+  }
 }
 
 /**

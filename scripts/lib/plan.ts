@@ -21,6 +21,8 @@ export type Part = {
   name: string
   cmd: string
   args: string[]
+  /** The TypeScript file it runs: `make watch` restarts it when its sources change (dev-watch.ts). */
+  entry?: string
   /** The child's whole environment. */
   env: Record<string, string>
   port?: number
@@ -38,6 +40,8 @@ export type Plan = {
   listenHost: string
   /** Things the user should know about how their variables were read. */
   notes: string[]
+  /** `make watch`: the runner's reload stream for the pages (scripts/lib/dev-server.ts). */
+  dev?: { port: number; portVar: string; url: string }
 }
 
 export class PlanError extends Error {}
@@ -103,7 +107,7 @@ export function hostsFor(HOST: string | undefined) {
 }
 
 export function planRun(env: Env, opts: PlanOptions = {}): Plan {
-  const { watch = false, node = 'node', tsx = 'tsx', tailwind = 'tailwindcss' } = opts
+  const { watch = false, node = 'node', tailwind = 'tailwindcss' } = opts
   const notes: string[] = []
 
   // A plain PORT is what people type first; giving it to every child made all four fight
@@ -139,11 +143,13 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
   const hosts = hostsFor(env.HOST)
   const base: Record<string, string> = {}
   const portVars = new Set(['PORT', 'GATEWAY_PORT', ...svc.map((s) => s.portVar)])
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !portVars.has(k)) base[k] = v
+  // The reload stream exists only under `make watch`: a DX_DEV left in a shell never reaches `make start`.
+  const devVars = new Set(['DX_DEV', 'DX_DEV_URL', 'DX_DEV_PORT'])
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !portVars.has(k) && !devVars.has(k)) base[k] = v
 
-  const command = (entry: string) =>
-    // tsx watch restarts one process when a file it imports changes; the others keep running.
-    watch ? { cmd: tsx, args: ['watch', '--clear-screen=false', entry] } : { cmd: node, args: ['--import', 'tsx', entry] }
+  // Also in watch mode: the runner restarts a part itself when its sources change (it must
+  // know when the part is healthy again, to reload the pages), and only that part.
+  const command = (entry: string) => ({ cmd: node, args: ['--import', 'tsx', entry], entry })
   const gatewayUrl = `http://${hosts.browser}:${gw.port}`
   const health = (port: number) => `http://${hosts.connect}:${port}/healthz`
 
@@ -169,7 +175,14 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
     portVar: gw.portVar,
     health: health(gw.port),
   })
+  let dev: Plan['dev']
   if (watch) {
+    const set = readPort(env, 'DX_DEV_PORT')
+    const port = set ?? 4090
+    const other = taken.get(port)
+    if (other) throw new PlanError(`${other} and DX_DEV_PORT${set === undefined ? ' (default)' : ''} both give port ${port}: each part needs its own port`)
+    dev = { port, portVar: 'DX_DEV_PORT', url: `http://${hosts.browser}:${port}` }
+    for (const p of parts) Object.assign(p.env, { DX_DEV: '1', DX_DEV_URL: dev.url })
     parts.push({
       name: 'css',
       cmd: tailwind,
@@ -183,5 +196,5 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
     ...svc.map((s) => ({ label: `${s.name} standalone`, url: `http://${hosts.browser}:${s.port}` })),
     { label: 'gateway health', url: `${gatewayUrl}/healthz` },
   ]
-  return { parts, urls, listenHost: hosts.listen, notes }
+  return { parts, urls, listenHost: hosts.listen, notes, dev }
 }

@@ -84,15 +84,42 @@ test('HOST is passed through; a specific address is used in the URLs, a wildcard
   assert.equal(lan.listenHost, '10.1.2.3')
 })
 
-test('watch mode runs tsx watch and adds the css watcher; start runs node with tsx', () => {
+test('start and watch run node with tsx (the runner restarts a part in watch mode); watch adds the css watcher', () => {
   const start = planRun({}, { node: '/n', tsx: '/t' })
   assert.deepEqual([part(start, 'todo').cmd, ...part(start, 'todo').args], ['/n', '--import', 'tsx', 'services/todo/src/main.ts'])
-  const watch = planRun({}, { watch: true, tsx: '/t', tailwind: '/tw' })
-  assert.deepEqual([part(watch, 'gateway').cmd, ...part(watch, 'gateway').args.slice(0, 1)], ['/t', 'watch'])
+  assert.equal(part(start, 'todo').entry, 'services/todo/src/main.ts')
+  const watch = planRun({}, { watch: true, node: '/n', tsx: '/t', tailwind: '/tw' })
+  assert.deepEqual([part(watch, 'gateway').cmd, ...part(watch, 'gateway').args], ['/n', '--import', 'tsx', 'gateway/src/main.ts'])
+  assert.equal(part(watch, 'gateway').entry, 'gateway/src/main.ts')
   const css = part(watch, 'css')
   assert.equal(css.cmd, '/tw')
   assert.equal(css.port, undefined)
   assert.equal(css.health, undefined)
+})
+
+test('watch mode: every part gets DX_DEV=1 and the reload stream\'s URL; start gets neither, even from the shell', () => {
+  const watch = planRun({}, { watch: true })
+  assert.deepEqual(watch.dev, { port: 4090, portVar: 'DX_DEV_PORT', url: 'http://localhost:4090' })
+  for (const name of ['todo', 'chat', 'news', 'gateway']) {
+    assert.equal(part(watch, name).env.DX_DEV, '1', name)
+    assert.equal(part(watch, name).env.DX_DEV_URL, 'http://localhost:4090', name)
+  }
+  const moved = planRun({ DX_DEV_PORT: '5090', HOST: '10.1.2.3' }, { watch: true })
+  assert.equal(moved.dev!.url, 'http://10.1.2.3:5090')
+  assert.equal(part(moved, 'todo').env.DX_DEV_URL, 'http://10.1.2.3:5090')
+  assert.equal(part(moved, 'todo').env.DX_DEV_PORT, undefined)
+  const start = planRun({ DX_DEV: '1', DX_DEV_URL: 'http://localhost:1', DX_DEV_PORT: '5090' })
+  assert.equal(start.dev, undefined)
+  for (const p of start.parts) assert.deepEqual([p.env.DX_DEV, p.env.DX_DEV_URL], [undefined, undefined], p.name)
+})
+
+test('watch mode: the reload stream\'s port is checked like the others', () => {
+  assert.throws(() => planRun({ DX_DEV_PORT: '4001' }, { watch: true }), {
+    message: 'TODO_PORT (default) and DX_DEV_PORT both give port 4001: each part needs its own port',
+  })
+  assert.throws(() => planRun({ TODO_PORT: '4090' }, { watch: true }), /TODO_PORT and DX_DEV_PORT \(default\) both give port 4090/)
+  assert.throws(() => planRun({ DX_DEV_PORT: 'x' }, { watch: true }), /DX_DEV_PORT="x" is not a port/)
+  assert.doesNotThrow(() => planRun({ TODO_PORT: '4090' }), 'without watch there is no reload stream')
 })
 
 test('a bad port value is one clear error naming the variable', () => {

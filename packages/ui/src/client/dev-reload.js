@@ -45,10 +45,19 @@
     })
   }
 
+  // On <html>, for a look in the devtools (and the tests): whether the stream is open.
+  function state(text) {
+    document.documentElement.setAttribute('data-dx-dev', text)
+  }
   var source = new EventSource(origin + '/events')
   source.addEventListener('hello', function (e) {
-    if (runner !== null && runner !== e.data) location.reload()
+    if (runner !== null && runner !== e.data) return location.reload()
     runner = e.data
+    state('connected')
+  })
+  // EventSource tries again on its own (the stream asks for 1 s).
+  source.addEventListener('error', function () {
+    state('reconnecting')
   })
   source.addEventListener('reload', function (e) {
     var d = data(e)
