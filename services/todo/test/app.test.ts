@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { todoService } from '../src/app.js'
-import { openStore } from '../src/store.js'
+import { openSqliteStore } from '../src/store-sqlite.js'
 
 function setup() {
-  const { app } = todoService(openStore(':memory:'))
+  const { app } = todoService(openSqliteStore(':memory:'))
   const form = (body: Record<string, string>) => new URLSearchParams(body).toString()
   const send = (method: string, path: string, body?: Record<string, string>) =>
     app.request(path, {

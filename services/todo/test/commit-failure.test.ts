@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { chattrProblem, withFailingCommits } from '@dx/testkit'
 import { todoService } from '../src/app.js'
-import { openStore } from '../src/store.js'
+import { openSqliteStore } from '../src/store-sqlite.js'
 
 test('a write whose commit fails answers 503 with no event and stores nothing; the next write gets a new id', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dx-todo-commit-'))
@@ -14,7 +14,7 @@ test('a write whose commit fails answers 503 with no event and stores nothing; t
   if (why) return t.skip(why)
 
   const file = join(dir, 'todo.db')
-  const store = openStore(file)
+  const store = openSqliteStore(file)
   t.after(() => store.close())
   const { app } = todoService(store)
   const send = (method: string, path: string, body?: Record<string, string>) =>
@@ -40,14 +40,14 @@ test('a write whose commit fails answers 503 with no event and stores nothing; t
   })
 
   // What is on disk, through a connection of its own.
-  const other = openStore(file)
-  assert.deepEqual(other.list().map((todo) => [todo.text, todo.done]), [['kept', false]])
-  other.close()
+  const other = openSqliteStore(file)
+  assert.deepEqual((await other.list()).map((todo) => [todo.text, todo.done]), [['kept', false]])
+  await other.close()
 
   const next = await send('POST', '/todo/items', { text: 'after' })
   assert.equal(next.status, 200)
   assert.ok(!handedOut.has(addedId(next)), `id ${addedId(next)} was handed out before`)
   assert.equal((await send('PATCH', `/todo/items/${addedId(kept)}`, { done: 'true' })).status, 200)
   assert.equal((await send('DELETE', `/todo/items/${addedId(kept)}`)).status, 200)
-  assert.deepEqual(store.list().map((todo) => todo.text), ['after'])
+  assert.deepEqual((await store.list()).map((todo) => todo.text), ['after'])
 })

@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { MAX_TEXT, openStore, validateText } from '../src/store.js'
 
+// What every store does is in store-contract.test.ts, run on SQLite and PostgreSQL.
+
 test('validateText trims and enforces 1..500 characters', () => {
   assert.deepEqual(validateText('  milk  '), { ok: true, text: 'milk' })
   assert.equal(validateText('   ').ok, false)
@@ -24,31 +26,12 @@ test('validateText removes bidi controls, so a todo cannot reorder the text arou
   assert.equal(validateText('\u2067\u2069').ok, false)
 })
 
-test('add, list oldest first, mark done and undo, remove', () => {
-  const store = openStore(':memory:')
-  const a = store.add('first')
-  const b = store.add('second')
-  assert.deepEqual(store.list().map((t) => t.text), ['first', 'second'])
-  assert.equal(store.setDone(a.id, true)!.done, true)
-  assert.equal(store.get(a.id)!.done, true)
-  assert.equal(store.setDone(a.id, false)!.done, false)
-  assert.equal(store.remove(b.id)!.text, 'second')
-  assert.deepEqual(store.list().map((t) => t.id), [a.id])
-})
-
-test('unknown ids give undefined, not errors', () => {
-  const store = openStore(':memory:')
-  assert.equal(store.get(99), undefined)
-  assert.equal(store.setDone(99, true), undefined)
-  assert.equal(store.remove(99), undefined)
-})
-
-test('a file store creates its directory and keeps todos across reopen', () => {
+test('without a database URL the store is a SQLite file, its directory created', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'dx-todo-')), 'nested', 'todo.db')
-  const s1 = openStore(file)
-  s1.add('kept')
-  s1.close()
-  const s2 = openStore(file)
-  assert.deepEqual(s2.list().map((t) => t.text), ['kept'])
-  s2.close()
+  const s1 = await openStore({ file, databaseUrl: '' })
+  await s1.add('kept')
+  await s1.close()
+  const s2 = await openStore({ file })
+  assert.deepEqual((await s2.list()).map((t) => t.text), ['kept'])
+  await s2.close()
 })
