@@ -49,11 +49,14 @@ function databaseUrl(env: Env): string {
   return url
 }
 
-/** Everything of the user's environment except the port variables, which mean something else per child. */
+/**
+ * Everything of the user's environment except the port variables, which mean something
+ * else per child, and make watch's reload stream, which a cluster does not run.
+ */
 function baseEnv(env: Env): Record<string, string> {
-  const portVars = new Set(['PORT', 'GATEWAY_PORT', ...services.map((s) => `${envName(s.name)}_PORT`)])
+  const dropped = new Set(['PORT', 'GATEWAY_PORT', ...services.map((s) => `${envName(s.name)}_PORT`), 'DX_DEV', 'DX_DEV_URL', 'DX_DEV_PORT'])
   const base: Record<string, string> = {}
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !portVars.has(k)) base[k] = v
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !dropped.has(k)) base[k] = v
   return base
 }
 

@@ -120,6 +120,8 @@ test('port variables move both replicas, and clashes are one line', () => {
   assert.equal(part(plan, 'gateway-1').env.TODO_URL, 'http://127.0.0.1:5001,http://127.0.0.1:5011')
   assert.equal(part(plan, 'todo-1').env.DX_GATEWAY_URL, 'http://localhost:5040')
   for (const p of plan.parts) assert.equal(p.env.GATEWAY_PORT, undefined, `${p.name} got GATEWAY_PORT`)
+  // make watch's reload stream is no part of a cluster: a DX_DEV left in the shell stays there.
+  for (const p of planCluster({ DATABASE_URL: DB, DX_DEV: '1', DX_DEV_URL: 'http://x' }, canStart).parts) assert.equal(p.env.DX_DEV, undefined)
   assert.equal(part(planCluster({ DATABASE_URL: DB, PORT: '6000' }, canStart), 'gateway-2').port, 6001)
   // chat-2 would land on the second gateway's port.
   assert.throws(() => planCluster({ DATABASE_URL: DB, CHAT_PORT: '4031' }, canStart), /chat-2 \(from CHAT_PORT\) and gateway-2|gateway-2 .* and chat-2/)
