@@ -131,6 +131,17 @@ test.describe('1280 px wide', () => {
     }
   })
 
+  test('news: a story\'s two buttons are one height and top, wherever the row puts them', async ({ page }) => {
+    for (const url of [sys.gateway.url, sys.services.news!.url]) {
+      await page.goto(url)
+      const story = page.locator('[data-dx-widget="news"] .news-story[data-story-id="1"]')
+      const details = await box(story.locator('.news-details-toggle summary'))
+      const fav = await box(story.locator('.news-fav'))
+      expect(Math.abs(details.height - fav.height), `${url}: heights ${details.height} and ${fav.height}`).toBeLessThanOrEqual(1)
+      expect(Math.abs(details.y - fav.y)).toBeLessThanOrEqual(1)
+    }
+  })
+
   test('news: "Details" reads "Hide" while the details are open, and hides them', async ({ page }) => {
     await page.goto(sys.gateway.url)
     const story = page.locator('[data-dx-widget="news"] .news-story[data-story-id="1"]')

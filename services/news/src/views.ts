@@ -59,7 +59,7 @@ function storyRow(s: Story, rank: number, source: Source, favorites: Set<number>
         · <span class="news-age">${timeAgo(s.time, now)}</span>
         · ${externalLink(hnItemUrl(s.id), `${s.comments} comment${s.comments === 1 ? '' : 's'}`, 'news-comments hover:underline')}</p>
     </div>
-    <div class="mt-1 flex gap-1 @xl:mt-0">
+    <div class="mt-1 flex items-start gap-1 @xl:mt-0">
       ${detailsToggle(s.id, source)}
       ${favButton(s.id, favorites.has(s.id), source)}
     </div>
