@@ -105,5 +105,23 @@ for (const viewport of [
       await widgetsLoaded(page, ['news'])
       await attach(page, testInfo, `news-standalone-${viewport.width}.png`)
     })
+
+    test('todo down: its place in the main app, and the error page of a link to it', async ({ page }, testInfo) => {
+      await page.goto(sys.gateway.url)
+      await widgetsLoaded(page, ['todo', 'chat', 'news'])
+      await sys.services.todo!.stop()
+      try {
+        await page.reload()
+        // The last good copy when the gateway kept one, else the fallback.
+        await expect(page.locator('#slot-todo').getByText('Todo is unavailable right now')).toBeVisible()
+        await attach(page, testInfo, `main-${viewport.width}-todo-down.png`)
+        const res = await page.goto(`${sys.gateway.url}/todo`)
+        expect(res?.status()).toBeGreaterThanOrEqual(500)
+        await expect(page.getByRole('heading', { name: 'Todo is unavailable right now' })).toBeVisible()
+        await attach(page, testInfo, `error-page-${viewport.width}.png`)
+      } finally {
+        await sys.services.todo!.start()
+      }
+    })
   })
 }
