@@ -22,7 +22,7 @@ start: build ## start the gateway and every service, with prefixed logs (Ctrl-C 
 start-cluster: build ## 2 gateways (4040, 4041) and 2 replicas of each service on NATS and PostgreSQL (needs DATABASE_URL)
 	npm run --silent start -- --cluster
 
-watch: build ## like start, and restart a process when its source changes
+watch: build ## like start; restarts a process when its sources change, and open pages reload
 	npm run --silent watch
 
 stop: ## stop what `make start` or `make watch` started (from another terminal)

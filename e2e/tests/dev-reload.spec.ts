@@ -106,10 +106,15 @@ test.afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-/** A page open and following the reload stream, with a marker that a reload would wipe out. */
-async function ready(page: Page, marker: string) {
-  await expect(page.locator('html')).toHaveAttribute('data-dx-dev', 'connected')
-  await page.evaluate((m) => ((window as unknown as { dxMarker: string }).dxMarker = m), marker)
+/**
+ * Pages of one origin following the reload stream (one of them reads it, the others hear it
+ * from that one), each with a marker that a reload would wipe out.
+ */
+async function ready(pages: Page[], marker: string) {
+  const state = (page: Page) => page.locator('html').getAttribute('data-dx-dev')
+  for (const page of pages) await expect(page.locator('html')).toHaveAttribute('data-dx-dev', /^(connected|shared)$/)
+  await expect.poll(async () => (await Promise.all(pages.map(state))).includes('connected')).toBe(true)
+  for (const page of pages) await page.evaluate((m) => ((window as unknown as { dxMarker: string }).dxMarker = m), marker)
 }
 const markerOf = (page: Page) => page.evaluate(() => (window as unknown as { dxMarker?: string }).dxMarker)
 const starts = (name: string) => [...out.matchAll(new RegExp(`^\\S*dx\\S* +\\| ${name} started \\(pid`, 'gm'))].length
@@ -118,9 +123,11 @@ test('make watch: an edited template reloads the pages that show it; a CSS chang
   test.setTimeout(240_000)
   const ctx = await browser.newContext()
   const todo = await ctx.newPage()
+  const todo2 = await ctx.newPage() // a second tab of the same origin shares the first one's stream
   const main = await ctx.newPage()
   const chat = await ctx.newPage()
   await todo.goto(url('todo'))
+  await todo2.goto(url('todo'))
   await main.goto(url('gateway'))
   await chat.goto(url('chat'))
   const room = chat.locator('[data-dx-widget="chat"]')
@@ -128,7 +135,7 @@ test('make watch: an edited template reloads the pages that show it; a CSS chang
   await room.getByLabel('Room').fill('watch')
   await room.getByRole('button', { name: 'Join' }).click()
   await expect(room.locator('.chat-status')).toHaveText('connected')
-  for (const page of [todo, main, chat]) await ready(page, 'before')
+  for (const pages of [[todo, todo2], [main], [chat]]) await ready(pages, 'before')
   await expect(todo.locator('#todo-text')).toHaveAttribute('placeholder', 'What needs doing?')
   await expect(main.locator('#todo-text')).toHaveAttribute('placeholder', 'What needs doing?')
 
@@ -139,19 +146,22 @@ test('make watch: an edited template reloads the pages that show it; a CSS chang
     writeFileSync(views, before.replace('placeholder="What needs doing?"', 'placeholder="What needs doing, now?"'))
     await expect(todo.locator('#todo-text')).toHaveAttribute('placeholder', 'What needs doing, now?', { timeout: 120_000 })
     await expect(main.locator('#todo-text')).toHaveAttribute('placeholder', 'What needs doing, now?', { timeout: 30_000 })
+    await expect(todo2.locator('#todo-text')).toHaveAttribute('placeholder', 'What needs doing, now?', { timeout: 30_000 })
     expect(await markerOf(todo), 'the todo page reloaded').toBeUndefined()
+    expect(await markerOf(todo2), 'the second todo tab reloaded').toBeUndefined()
     expect(await markerOf(main), 'the main app reloaded').toBeUndefined()
     expect(starts('todo')).toBe(2)
     for (const other of ['chat', 'news', 'gateway']) expect(starts(other), `${other} kept running`).toBe(1)
   })
 
   await test.step('a CSS change: every page swaps the stylesheet, none reloads', async () => {
-    await ready(todo, 'after')
-    await ready(main, 'after')
+    await ready([todo, todo2], 'after')
+    await ready([main], 'after')
     appendFileSync(join(dir, 'repo/packages/ui/src/app.css'), '\n:root { --dx-dev-probe: swapped; }\n')
     const probe = (page: Page) => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--dx-dev-probe').trim())
-    for (const page of [todo, main, chat]) await expect.poll(() => probe(page), { timeout: 60_000 }).toBe('swapped')
+    for (const page of [todo, todo2, main, chat]) await expect.poll(() => probe(page), { timeout: 60_000 }).toBe('swapped')
     expect(await markerOf(todo)).toBe('after')
+    expect(await markerOf(todo2)).toBe('after')
     expect(await markerOf(main)).toBe('after')
     // The chat page heard the todo reload before this (one stream, in order) and kept its
     // state: it was never reloaded, and its socket to chat stayed up.

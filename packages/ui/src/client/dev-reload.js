@@ -11,6 +11,10 @@
   var meta = document.querySelector('meta[name="dx-dev"]')
   var origin = meta ? (meta.getAttribute('content') || '').replace(/\/+$/, '') : ''
   if (!origin || !window.EventSource) return
+  // A page of a service in another stack links our assets from the gateway (the layout
+  // template): its own CSP does not know the dev origin and the runner does not restart it.
+  var me = document.currentScript
+  if (me && me.src && new URL(me.src, location.href).origin !== location.origin) return
   var port = location.port || (location.protocol === 'https:' ? '443' : '80')
   var runner = null
 
@@ -49,20 +53,48 @@
   function state(text) {
     document.documentElement.setAttribute('data-dx-dev', text)
   }
-  var source = new EventSource(origin + '/events')
-  source.addEventListener('hello', function (e) {
-    if (runner !== null && runner !== e.data) return location.reload()
-    runner = e.data
-    state('connected')
-  })
-  // EventSource tries again on its own (the stream asks for 1 s).
-  source.addEventListener('error', function () {
-    state('reconnecting')
-  })
-  source.addEventListener('reload', function (e) {
-    var d = data(e)
+
+  function handle(type, raw) {
+    if (type === 'hello') {
+      if (runner !== null && runner !== raw) return location.reload()
+      runner = raw
+      return state('connected')
+    }
+    if (type === 'css') return swapStyles()
+    if (type !== 'reload') return
+    var d = data({ data: raw })
     var ports = d && Array.isArray(d.ports) ? d.ports.map(String) : null
     if (!ports || ports.indexOf(port) >= 0) location.reload()
-  })
-  source.addEventListener('css', swapStyles)
+  }
+
+  // A browser opens at most six connections to one host:port, the dev stream's included:
+  // tabs of one origin share one stream (Web Locks elect the tab that reads it, a
+  // BroadcastChannel passes its events on), as dx.js does with the gateway's events.
+  var channel = window.BroadcastChannel && navigator.locks ? new BroadcastChannel('dx-dev') : null
+  function follow() {
+    var source = new EventSource(origin + '/events')
+    ;['hello', 'reload', 'css'].forEach(function (type) {
+      source.addEventListener(type, function (e) {
+        if (channel) channel.postMessage({ type: type, data: e.data })
+        handle(type, e.data)
+      })
+    })
+    // EventSource tries again on its own (the stream asks for 1 s).
+    source.addEventListener('error', function () {
+      state('reconnecting')
+    })
+  }
+  if (!channel) return follow()
+  channel.onmessage = function (e) {
+    var m = e.data
+    if (m && typeof m.type === 'string' && typeof m.data === 'string') handle(m.type, m.data)
+  }
+  state('shared')
+  // Held for as long as this page lives; then the next tab of this origin takes over.
+  navigator.locks
+    .request('dx-dev', function () {
+      follow()
+      return new Promise(function () {})
+    })
+    .catch(function () {})
 })()
