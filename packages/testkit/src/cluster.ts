@@ -57,11 +57,17 @@ export function withSearchPath(databaseUrl: string, schema: string): string {
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/
 
+/** Creates `schema` (a runId()) in the database at `databaseUrl`; returns the function that drops it. */
+export async function createSchema(databaseUrl: string, schema: string): Promise<() => Promise<void>> {
+  if (!SCHEMA.test(schema)) throw new Error(`schema ${JSON.stringify(schema)}: expected lowercase letters, digits and _`)
+  await exec(databaseUrl, `create schema ${schema}`)
+  return () => exec(databaseUrl, `drop schema if exists ${schema} cascade`)
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const prefix = opts.prefix ?? runId()
   const schema = opts.schema ?? prefix
-  if (!SCHEMA.test(schema)) throw new Error(`schema ${JSON.stringify(schema)}: expected lowercase letters, digits and _`)
-  await exec(opts.databaseUrl, `create schema ${schema}`)
+  const dropSchema = await createSchema(opts.databaseUrl, schema)
   const databaseUrl = withSearchPath(opts.databaseUrl, schema)
   const dir = mkdtempSync(join(tmpdir(), 'dx-cluster-'))
   const port = () => freePort()
@@ -116,7 +122,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const stop = async () => {
     await Promise.all(all.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
-    await exec(opts.databaseUrl, `drop schema if exists ${schema} cascade`).catch(() => {})
+    await dropSchema().catch(() => {})
   }
   try {
     // Replicas of one service one after the other: the first migrates the schema.
