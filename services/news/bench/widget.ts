@@ -13,7 +13,7 @@ import { fakeStory, freePort, Proc, quantile, startFakeHn } from '@dx/testkit'
 import { newsService } from '../src/app.js'
 import { hnClient } from '../src/hn.js'
 import { loadSample } from '../src/sample.js'
-import { openStore } from '../src/store.js'
+import { openSqliteStore } from '../src/store-sqlite.js'
 import { storySource } from '../src/stories.js'
 
 const warmN = Number(process.env.BENCH_WARM ?? 2000)
@@ -47,7 +47,7 @@ await news.stop()
 
 // Warm and cold, in-process.
 const stories = storySource({ client: hnClient({ baseUrl: fake.url, timeoutMs: 3000 }), sample: loadSample(), deadlineMs: 3000 })
-const { app } = newsService({ store: openStore(join(dir, 'inproc.db')), stories })
+const { app } = newsService({ store: openSqliteStore(join(dir, 'inproc.db')), stories })
 const render = async () => {
   const t0 = performance.now()
   const r = await app.request('/news', { headers: { 'hx-request': 'true' } })

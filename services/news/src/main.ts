@@ -14,5 +14,6 @@ const client = hnClient({ baseUrl: process.env.NEWS_HN_URL ?? 'https://hacker-ne
 // One request waits for the API at most one call's timeout in all, so the widget answers
 // well inside the gateway's 5 s even when the API hangs.
 const stories = storySource({ client, sample: loadSample(), deadlineMs: timeoutMs, log: logger('news') })
-const store = openStore(process.env.NEWS_DB ?? './data/news.db')
+// PostgreSQL when NEWS_DATABASE_URL is set (replicas share it), else a SQLite file.
+const store = await openStore({ databaseUrl: process.env.NEWS_DATABASE_URL, file: process.env.NEWS_DB ?? './data/news.db', log: logger('news') })
 await newsService({ store, stories }).start({ port: Number(process.env.NEWS_PORT ?? process.env.PORT ?? 4003) })

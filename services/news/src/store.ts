@@ -1,61 +1,41 @@
-import { openDatabase } from '@dx/kit/sqlite'
+import { logger, type Logger } from '@dx/kit'
 import type { Story } from './hn.js'
+import { openSqliteStore } from './store-sqlite.js'
 
 /** What the favourites list shows, kept so it renders with the API down. */
 export type Favorite = { id: number; title: string; url?: string; by?: string; createdAt: string }
 
-type StoryRef = Pick<Story, 'id' | 'title' | 'url' | 'by'>
-type Row = { id: number; title: string; url: string | null; by: string | null; created_at: string }
-const toFavorite = (r: Row): Favorite => ({
-  id: r.id,
-  title: r.title,
-  url: r.url ?? undefined,
-  by: r.by ?? undefined,
-  createdAt: r.created_at,
-})
+export type StoryRef = Pick<Story, 'id' | 'title' | 'url' | 'by'>
 
 /**
- * Favourites in SQLite. WAL with synchronous=FULL: a favourite is on disk before it is
- * acknowledged, so it survives a kill -9 of the process.
- *
- * Every write runs to its end inside a transaction, so a commit that fails (disk full, I/O
- * error) throws. `.get()` on `… RETURNING` would not: it hands back the row after the
- * first step and drops the error of the commit that follows.
+ * Where favourites live, SQLite or PostgreSQL: the same contract for both
+ * (test/store-contract.test.ts). A write resolves only once it is stored and rejects
+ * when it is not; then nothing changed.
  */
-export function openStore(file: string) {
-  const db = openDatabase(file)
-  db.exec(`create table if not exists favorites (
-    id integer primary key,
-    title text not null,
-    url text,
-    by text,
-    created_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-  )`)
-  const q = {
-    list: db.prepare<[], Row>('select * from favorites order by created_at desc, rowid desc'),
-    ids: db.prepare<[], { id: number }>('select id from favorites'),
-    get: db.prepare<[number], Row>('select * from favorites where id = ?'),
-    // A repeated favourite keeps its place in the list and takes the newer title.
-    add: db.prepare<[number, string, string | null, string | null], Row>(
-      `insert into favorites (id, title, url, by) values (?, ?, ?, ?)
-       on conflict (id) do update set title = excluded.title, url = excluded.url, by = excluded.by
-       returning *`,
-    ),
-    remove: db.prepare<[number], Row>('delete from favorites where id = ? returning *'),
-  }
-  const add = db.transaction((s: StoryRef) => toFavorite(q.add.all(s.id, s.title, s.url ?? null, s.by ?? null)[0]!))
-  const remove = db.transaction((id: number) => {
-    const r = q.remove.all(id)[0]
-    return r && toFavorite(r)
-  })
-  return {
-    list: (): Favorite[] => q.list.all().map(toFavorite),
-    ids: (): Set<number> => new Set(q.ids.all().map((r) => r.id)),
-    has: (id: number): boolean => q.get.get(id) !== undefined,
-    /** Throws when the database refuses the write; then nothing was stored. */
-    add: (s: StoryRef): Favorite => add(s),
-    remove: (id: number): Favorite | undefined => remove(id),
-    close: () => db.close(),
-  }
+export interface Store {
+  /** Newest first; a repeated favourite keeps its place. */
+  list(): Promise<Favorite[]>
+  ids(): Promise<Set<number>>
+  has(id: number): Promise<boolean>
+  /** A repeated favourite keeps its place in the list and takes the newer title. */
+  add(s: StoryRef): Promise<Favorite>
+  /** undefined when it was not a favourite. */
+  remove(id: number): Promise<Favorite | undefined>
+  close(): Promise<void>
 }
-export type Store = ReturnType<typeof openStore>
+
+export type StoreOptions = {
+  /** PostgreSQL (NEWS_DATABASE_URL) when set, else the SQLite file. */
+  databaseUrl?: string
+  file: string
+  /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
+  schema?: string
+  log?: Logger
+}
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  if (!opts.databaseUrl) return openSqliteStore(opts.file)
+  // Loaded only when asked for, so a SQLite setup never loads pg.
+  const { openPgStore } = await import('./store-pg.js')
+  return openPgStore({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('news') })
+}

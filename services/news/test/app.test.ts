@@ -4,7 +4,7 @@ import { fakeStory, startFakeHn, type FakeHn } from '@dx/testkit'
 import { newsService } from '../src/app.js'
 import { hnClient } from '../src/hn.js'
 import { loadSample } from '../src/sample.js'
-import { openStore } from '../src/store.js'
+import { openSqliteStore } from '../src/store-sqlite.js'
 import { storySource } from '../src/stories.js'
 
 let fake: FakeHn
@@ -22,7 +22,7 @@ beforeEach(async () => {
 const sample = loadSample()
 function setup() {
   const stories = storySource({ client: hnClient({ baseUrl: fake.url, timeoutMs: 1000 }), sample, deadlineMs: 1000 })
-  const { app } = newsService({ store: openStore(':memory:'), stories })
+  const { app } = newsService({ store: openSqliteStore(':memory:'), stories })
   const send = (method: string, path: string, body?: Record<string, string>) =>
     app.request(path, {
       method,

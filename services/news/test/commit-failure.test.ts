@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { chattrProblem, withFailingCommits } from '@dx/testkit'
 import { newsService } from '../src/app.js'
 import type { Story } from '../src/hn.js'
-import { openStore } from '../src/store.js'
+import { openSqliteStore } from '../src/store-sqlite.js'
 import type { Stories } from '../src/stories.js'
 
 const story = (id: number): Story => ({ kind: 'story', id, title: `Story ${id}`, score: 1, comments: 0, kids: [] })
@@ -25,7 +25,7 @@ test('a favourite whose commit fails answers 503 with no event and stores nothin
   if (why) return t.skip(why)
 
   const file = join(dir, 'news.db')
-  const store = openStore(file)
+  const store = openSqliteStore(file)
   t.after(() => store.close())
   const { app } = newsService({ store, stories })
   const favourite = (id: number) =>
@@ -46,14 +46,14 @@ test('a favourite whose commit fails answers 503 with no event and stores nothin
   })
 
   // What is on disk, through a connection of its own.
-  const other = openStore(file)
-  assert.deepEqual(other.list().map((f) => f.id), [1])
-  other.close()
+  const other = openSqliteStore(file)
+  assert.deepEqual((await other.list()).map((f) => f.id), [1])
+  await other.close()
 
   const added = await favourite(2)
   assert.equal(added.status, 200)
   assert.deepEqual(JSON.parse(added.headers.get('hx-trigger')!), { 'news:favorited': { id: 2, title: 'Story 2' } })
   const removed = await unfavourite(1)
   assert.deepEqual(JSON.parse(removed.headers.get('hx-trigger')!), { 'news:unfavorited': { id: 1, title: 'Story 1' } })
-  assert.deepEqual(store.list().map((f) => f.id), [2])
+  assert.deepEqual((await store.list()).map((f) => f.id), [2])
 })
