@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { runId } from './needs.js'
 import { freePort, Proc, sleep } from './procs.js'
 
@@ -39,6 +38,8 @@ export type ClusterOptions = {
 
 /** Runs one statement on a connection of its own: schemas are made and dropped outside the services. */
 async function exec(databaseUrl: string, sql: string) {
+  // Loaded here: a test that never starts a cluster does not need the driver.
+  const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000, query_timeout: 10_000 })
   await client.connect()
   try {
