@@ -1,4 +1,5 @@
-import { openDatabase } from '@dx/kit/sqlite'
+import { logger, type Logger } from '@dx/kit'
+import { openSqliteHistory } from './history-sqlite.js'
 
 /** A message of a room; `nick` is empty for a system message, which no one said (never a valid nickname). */
 export type Message = { id: string; room: string; nick: string; text: string; time: string }
@@ -7,48 +8,33 @@ export const isSystem = (m: Message) => m.nick === ''
 
 export const HISTORY_SIZE = 100
 
-type Row = Message & { seq: number }
-
 /**
- * The last messages of each room, in SQLite so that a restart of the chat does not empty
- * the rooms. Replicas may share the file: a message is stored once by its id, whichever
- * replica receives it first.
+ * The last messages of each room, so that a restart of the chat does not empty the rooms,
+ * in SQLite or PostgreSQL: the same contract for both (test/history-contract.test.ts).
+ * Replicas may share it: a message is stored once by its id, whichever replica stores it
+ * first, and with PostgreSQL a user joining on replica B sees what was said on A.
  */
-export function openHistory(file: string, size = HISTORY_SIZE) {
-  // NORMAL in WAL mode survives a crash of the process; chat does not need the fsync per message.
-  const db = openDatabase(file, 'NORMAL')
-  db.exec(`create table if not exists messages (
-    seq integer primary key autoincrement,
-    id text not null unique,
-    room text not null,
-    nick text not null,
-    text text not null,
-    time text not null
-  );
-  create index if not exists messages_room on messages (room, seq)`)
-  const q = {
-    add: db.prepare<Message>('insert or ignore into messages (id, room, nick, text, time) values (@id, @room, @nick, @text, @time)'),
-    trim: db.prepare<[string, string, number]>(
-      `delete from messages where room = ? and seq <= (
-         select seq from messages where room = ? order by seq desc limit 1 offset ?)`,
-    ),
-    recent: db.prepare<[string, number], Row>('select * from messages where room = ? order by seq desc limit ?'),
-  }
-  const add = db.transaction((m: Message) => {
-    const { changes } = q.add.run(m)
-    if (changes) q.trim.run(m.room, m.room, size)
-    return changes > 0
-  })
-  return {
-    /** false when the id was already stored. */
-    add: (m: Message): boolean => add(m),
-    /** Oldest first. */
-    recent: (room: string): Message[] =>
-      q.recent
-        .all(room, size)
-        .reverse()
-        .map(({ id, room, nick, text, time }) => ({ id, room, nick, text, time })),
-    close: () => db.close(),
-  }
+export interface History {
+  /** false when the id was already stored; rejects when it could not be stored. */
+  add(m: Message): Promise<boolean>
+  /** The last HISTORY_SIZE of the room, oldest first. */
+  recent(room: string): Promise<Message[]>
+  close(): Promise<void>
 }
-export type History = ReturnType<typeof openHistory>
+
+export type HistoryOptions = {
+  /** PostgreSQL (CHAT_DATABASE_URL) when set, else the SQLite file. */
+  databaseUrl?: string
+  file: string
+  /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
+  schema?: string
+  log?: Logger
+  size?: number
+}
+
+export async function openHistory(opts: HistoryOptions): Promise<History> {
+  if (!opts.databaseUrl) return openSqliteHistory(opts.file, opts.size)
+  // Loaded only when asked for, so a SQLite setup never loads pg.
+  const { openPgHistory } = await import('./history-pg.js')
+  return openPgHistory({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('chat'), size: opts.size })
+}

@@ -4,7 +4,7 @@ import type { Bus } from '@dx/bus'
 import { SeenIds, type Logger } from '@dx/kit'
 import { WebSocket } from 'ws'
 import { ALL_PRESENCE, ALL_ROOMS, asChatEvent, presenceSubject, roomSubject, type ChatEvent } from './events.js'
-import type { History } from './history.js'
+import { HISTORY_SIZE, type History, type Message } from './history.js'
 import { asHeartbeat, mergeMembers, Presence, RemotePresence, type Heartbeat } from './presence.js'
 import { RateLimiter } from './rate.js'
 import { checkText, NAME_CHARS, nickError, parseFrame, roomError } from './rules.js'
@@ -26,7 +26,8 @@ export type HubOptions = {
   replicaId?: string
 }
 
-type Conn = { ws: WebSocket; room: string; nick: string; limiter: RateLimiter; alive: boolean }
+/** `held`: while the history of a joining socket is read, what it gets meanwhile waits here (message id, frame). */
+type Conn = { ws: WebSocket; room: string; nick: string; limiter: RateLimiter; alive: boolean; held?: [string | undefined, string][] }
 
 // A socket this far behind is a client that cannot keep up; 1013 tells htmx-ext-ws to come back later.
 const MAX_BUFFERED = 4 * 1024 * 1024
@@ -48,7 +49,8 @@ export function createHub(opts: HubOptions) {
   const pendingMembers = new Set<string>()
   let pendingRooms = false
 
-  const send = (c: Conn, frame: string) => {
+  const send = (c: Conn, frame: string, messageId?: string) => {
+    if (c.held) return void c.held.push([messageId, frame])
     if (c.ws.readyState !== WebSocket.OPEN) return
     if (c.ws.bufferedAmount > MAX_BUFFERED) {
       log.warn(`${c.nick} in #${c.room} is too far behind; closing with 1013`)
@@ -57,8 +59,8 @@ export function createHub(opts: HubOptions) {
     }
     c.ws.send(frame)
   }
-  const toRoom = (room: string, frame: string) => {
-    for (const c of presence.connections(room)) send(c, frame)
+  const toRoom = (room: string, frame: string, messageId?: string) => {
+    for (const c of presence.connections(room)) send(c, frame, messageId)
   }
 
   // Member and room lists change in bursts (a page of reconnects after a restart): one
@@ -127,13 +129,49 @@ export function createHub(opts: HubOptions) {
     if (!seen.add(e.id)) return
     if (e.kind === 'message' || e.kind === 'system') {
       const m = { id: e.id, room: e.room, nick: e.kind === 'message' ? e.nick : '', text: e.text, time: e.time }
-      history.add(m)
-      toRoom(e.room, String(views.messageFrame(m)))
+      keep(m)
+      toRoom(e.room, String(views.messageFrame(m)), m.id)
     } else {
       toRoom(e.room, String(views.presenceFrame(e.nick, e.verb, e.time)))
     }
   }
   const unsubscribe = bus.subscribe(ALL_ROOMS, deliver)
+
+  // Messages shown but maybe not in the history yet (PostgreSQL writes are async): a socket
+  // that joins meanwhile gets them from here.
+  const unsaved = new Map<string, Message>()
+  function keep(m: Message) {
+    unsaved.set(m.id, m)
+    // A history that fails loses the message from the history only: it was shown live.
+    Promise.resolve()
+      .then(() => history.add(m))
+      .catch((err) => log.warn(`a message in #${m.room} could not be kept in the history`, err))
+      .finally(() => unsaved.delete(m.id))
+  }
+
+  /**
+   * The joined frame: the room's history (plus messages still on their way into it), then
+   * what arrived for the socket while the history was read, each message once.
+   */
+  async function sendJoined(c: Conn) {
+    const pending = [...unsaved.values()].filter((m) => m.room === c.room)
+    let stored: Message[] = []
+    let failed = false
+    try {
+      stored = await history.recent(c.room)
+    } catch (err) {
+      log.warn(`the history of #${c.room} could not be read`, err)
+      failed = true
+    }
+    const storedIds = new Set(stored.map((m) => m.id))
+    const shown = [...stored, ...pending.filter((m) => !storedIds.has(m.id))].slice(-HISTORY_SIZE)
+    const shownIds = new Set(shown.map((m) => m.id))
+    const held = c.held ?? []
+    c.held = undefined
+    send(c, String(views.joinedFrame(c.room, shown, members(c.room))))
+    if (failed) send(c, String(views.notice('The earlier messages of this room could not be loaded; new ones appear as they come.')))
+    for (const [id, frame] of held) if (id === undefined || !shownIds.has(id)) send(c, frame)
+  }
 
   const publish = (e: ChatEvent) => bus.publish(roomSubject(e.room), e).catch((err) => log.error('bus publish failed', err))
   const announce = (c: Conn, verb: 'joined' | 'left') =>
@@ -174,7 +212,8 @@ export function createHub(opts: HubOptions) {
     const joined = presence.join(c.room, c.nick, sid, c)
     if (!joined.ok) return refuse(ws, `That nickname is taken here: ${c.nick} is already in #${c.room}.`, 'nickname taken')
     joined.replaced?.ws.close(4000, 'replaced by a newer connection')
-    send(c, String(views.joinedFrame(c.room, history.recent(c.room), members(c.room))))
+    c.held = []
+    void sendJoined(c)
     if (!joined.replaced) void announce(c, 'joined')
     membersChanged(c.room)
     roomsChanged()

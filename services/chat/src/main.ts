@@ -37,9 +37,12 @@ try {
 // A bounded wait; without the bus the replica still serves its own sockets, and keeps trying.
 if (!(await waitConnected(bus, 5000))) log.warn(`the bus is ${bus.status().state}; serving meanwhile`)
 
+// PostgreSQL when CHAT_DATABASE_URL is set (replicas share the history), else a SQLite file.
+const history = await openHistory({ databaseUrl: process.env.CHAT_DATABASE_URL, file: process.env.CHAT_DB ?? './data/chat.db', log })
+
 const hub = createHub({
   bus,
-  history: openHistory(process.env.CHAT_DB ?? './data/chat.db'),
+  history,
   log,
   rateMax: positive('CHAT_RATE_MAX', 20),
   rateWindowMs: positive('CHAT_RATE_WINDOW_MS', 10_000),

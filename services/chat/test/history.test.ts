@@ -5,25 +5,14 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openHistory } from '../src/history.js'
 
-const msg = (room: string, i: number) => ({ id: `${room}-${i}`, room, nick: 'al', text: `m${i}`, time: new Date(i * 1000).toISOString() })
+// What every history does is in history-contract.test.ts, run on SQLite and PostgreSQL.
 
-test('keeps the last 100 messages per room, oldest first, rooms apart', () => {
-  const h = openHistory(':memory:')
-  for (let i = 1; i <= 130; i++) h.add(msg('lobby', i))
-  h.add(msg('dev', 1))
-  const lobby = h.recent('lobby')
-  assert.equal(lobby.length, 100)
-  assert.equal(lobby[0]!.text, 'm31')
-  assert.equal(lobby[99]!.text, 'm130')
-  assert.deepEqual(h.recent('dev').map((m) => m.text), ['m1'])
-  assert.deepEqual(h.recent('empty'), [])
-})
-
-test('a repeated id is stored once; history survives reopening the file', () => {
+test('without a database URL the history is a SQLite file, its directory created', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'dx-chat-')), 'sub', 'chat.db')
-  const h = openHistory(file)
-  assert.equal(h.add(msg('lobby', 1)), true)
-  assert.equal(h.add(msg('lobby', 1)), false)
-  h.close()
-  assert.deepEqual(openHistory(file).recent('lobby').map((m) => m.id), ['lobby-1'])
+  const h = await openHistory({ file, databaseUrl: '' })
+  assert.equal(await h.add({ id: 'a', room: 'lobby', nick: 'al', text: 'hi', time: new Date(0).toISOString() }), true)
+  await h.close()
+  const again = await openHistory({ file })
+  assert.deepEqual((await again.recent('lobby')).map((m) => m.id), ['a'])
+  await again.close()
 })
