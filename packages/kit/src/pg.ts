@@ -140,14 +140,29 @@ export async function migrate(pool: Pool, owner: string, migrations: readonly st
   })
 }
 
-/** The pool of a store: opened, migrated, or closed again if migrating failed. */
-export async function openMigrated(opts: PoolOptions & { owner: string; migrations: readonly string[] }): Promise<Pool> {
+/** Errors worth waiting out at start: no server yet, or one still starting up. */
+const notYet = (err: unknown) => !fromServer(err) || ['57P03', '08000', '08001', '08006'].includes((err as { code: string }).code)
+
+/**
+ * The pool of a store, opened and migrated. A server that is not up yet (containers
+ * starting together) is waited for, `startMs` at most (default 20 s); any other failure,
+ * or still no server after that, closes the pool and rejects.
+ */
+export async function openMigrated(opts: PoolOptions & { owner: string; migrations: readonly string[]; startMs?: number }): Promise<Pool> {
   const pool = openPool(opts)
-  try {
-    await migrate(pool, opts.owner, opts.migrations)
-    return pool
-  } catch (err) {
-    await pool.end().catch(() => {})
-    throw err
+  const until = Date.now() + (opts.startMs ?? 20_000)
+  for (;;) {
+    try {
+      await migrate(pool, opts.owner, opts.migrations)
+      return pool
+    } catch (err) {
+      if (notYet(err) && Date.now() < until) {
+        opts.log.warn(`PostgreSQL is not reachable yet (${(err as Error).message}); trying again`)
+        await new Promise((r) => setTimeout(r, 500))
+        continue
+      }
+      await pool.end().catch(() => {})
+      throw err
+    }
   }
 }

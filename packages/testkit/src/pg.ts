@@ -72,7 +72,7 @@ export function storeBackends(prefix: string): StoreBackend[] {
  * A TCP relay in front of the test database, so a test can take the server away from a
  * store: `cut()` drops every connection and refuses new ones, as a server that went down.
  */
-export async function pgRelay(): Promise<{ url: string; cut: () => Promise<void> }> {
+export async function pgRelay(port = 0): Promise<{ url: string; cut: () => Promise<void> }> {
   const target = new URL(testDatabaseUrl!)
   const sockets = new Set<Socket>()
   const track = (s: Socket) => (sockets.add(s), s.on('close', () => sockets.delete(s)), s.on('error', () => s.destroy()))
@@ -84,7 +84,7 @@ export async function pgRelay(): Promise<{ url: string; cut: () => Promise<void>
     inbound.on('close', () => outbound.destroy())
     outbound.on('close', () => inbound.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   const url = new URL(target)
   url.hostname = '127.0.0.1'
   url.port = String((server.address() as { port: number }).port)

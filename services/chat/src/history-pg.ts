@@ -25,7 +25,7 @@ const MAX_WAITING = 1000
  * order in which the room saw them. Commits do not wait for the WAL flush (as SQLite's
  * NORMAL): a crash of the server may lose the last messages, never a todo.
  */
-export async function openPgHistory(opts: { url: string; schema?: string; log: Logger; size?: number }): Promise<History> {
+export async function openPgHistory(opts: { url: string; schema?: string; log: Logger; size?: number; startMs?: number }): Promise<History> {
   const size = opts.size ?? HISTORY_SIZE
   const pool = await openMigrated({ ...opts, name: 'dx-chat', owner: 'chat', migrations: MIGRATIONS })
   let tail: Promise<unknown> = Promise.resolve()

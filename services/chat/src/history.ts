@@ -30,11 +30,13 @@ export type HistoryOptions = {
   schema?: string
   log?: Logger
   size?: number
+  /** How long to wait at start for a PostgreSQL server that is not up yet; default 20 s. */
+  startMs?: number
 }
 
 export async function openHistory(opts: HistoryOptions): Promise<History> {
   if (!opts.databaseUrl) return openSqliteHistory(opts.file, opts.size)
   // Loaded only when asked for, so a SQLite setup never loads pg.
   const { openPgHistory } = await import('./history-pg.js')
-  return openPgHistory({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('chat'), size: opts.size })
+  return openPgHistory({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('chat'), size: opts.size, startMs: opts.startMs })
 }

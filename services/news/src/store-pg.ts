@@ -29,7 +29,7 @@ const toFavorite = (r: Row): Favorite => ({
  * COMMIT returned, with synchronous_commit on, so an acknowledged favourite survives a
  * crash of the server too.
  */
-export async function openPgStore(opts: { url: string; schema?: string; log: Logger }): Promise<Store> {
+export async function openPgStore(opts: { url: string; schema?: string; log: Logger; startMs?: number }): Promise<Store> {
   const pool = await openMigrated({ ...opts, name: 'dx-news', owner: 'news', migrations: MIGRATIONS })
   const cols = 'id, title, url, "by", created_at'
   let closed: Promise<void> | undefined

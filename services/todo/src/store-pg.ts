@@ -22,7 +22,7 @@ const toTodo = (r: Row): Todo => ({ id: Number(r.id), text: r.text, done: r.done
  * an acknowledged todo survives a crash of the server too. Ids come from an identity
  * sequence, which a failed insert does not give back: an id is never handed out twice.
  */
-export async function openPgStore(opts: { url: string; schema?: string; log: Logger }): Promise<Store> {
+export async function openPgStore(opts: { url: string; schema?: string; log: Logger; startMs?: number }): Promise<Store> {
   const pool = await openMigrated({ ...opts, name: 'dx-todo', owner: 'todo', migrations: MIGRATIONS })
   const read = async (sql: string, params: unknown[] = []) => (await pool.query<Row>(sql, params)).rows.map(toTodo)
   let closed: Promise<void> | undefined

@@ -37,11 +37,13 @@ export type StoreOptions = {
   /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
   schema?: string
   log?: Logger
+  /** How long to wait at start for a PostgreSQL server that is not up yet; default 20 s. */
+  startMs?: number
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) return openSqliteStore(opts.file)
   // Loaded only when asked for, so a SQLite setup never loads pg.
   const { openPgStore } = await import('./store-pg.js')
-  return openPgStore({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('todo') })
+  return openPgStore({ url: opts.databaseUrl, schema: opts.schema, log: opts.log ?? logger('todo'), startMs: opts.startMs })
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
-import { createTestSchema, pgExec, pgRelay, pgSkip } from '@dx/testkit'
+import { createTestSchema, freePort, pgExec, pgRelay, pgSkip, Proc, sleep, withSearchPath } from '@dx/testkit'
 import pg from 'pg'
 import { todoService } from '../src/app.js'
 import { openStore, type Store } from '../src/store.js'
@@ -14,8 +17,8 @@ const quiet = { info() {}, warn() {}, error() {} }
 async function schema(t: TestContext) {
   const s = await createTestSchema()
   const stores: Store[] = []
-  const open = async (url = s.url) => {
-    const store = await openStore({ databaseUrl: url, schema: s.schema, file: '(unused)', log: quiet })
+  const open = async (url = s.url, startMs?: number) => {
+    const store = await openStore({ databaseUrl: url, schema: s.schema, file: '(unused)', log: quiet, startMs })
     stores.push(store)
     return store
   }
@@ -152,7 +155,7 @@ describe('todo store on PostgreSQL only', { skip: pgSkip(), timeout: 60_000 }, (
     assert.equal(r.headers.get('hx-trigger'), null)
     assert.match(await r.text(), /^The todo could not be saved; nothing was added/)
     assert.equal((await send('GET', '/todo')).status, 500)
-    await assert.rejects(s.open(relay.url), 'a store cannot open without its server')
+    await assert.rejects(s.open(relay.url, 300), /ECONNREFUSED/, 'a store cannot open without its server')
 
     relay = await pgRelay()
     t.after(() => relay.cut())
@@ -160,5 +163,33 @@ describe('todo store on PostgreSQL only', { skip: pgSkip(), timeout: 60_000 }, (
     send = client(todoService(store).app)
     assert.equal((await send('POST', '/todo/items', { text: 'after' })).status, 200)
     assert.deepEqual((await store.list()).map((x) => x.text), ['before', 'after'])
+  })
+
+  test('a store waits at start for a server that comes up late', async (t) => {
+    const s = await schema(t)
+    const port = await freePort()
+    const url = new URL(s.url)
+    url.hostname = '127.0.0.1'
+    url.port = String(port)
+    const opening = s.open(url.toString(), 10_000)
+    await sleep(700)
+    const relay = await pgRelay(port)
+    t.after(() => relay.cut())
+    const store = await opening
+    assert.equal((await store.add('late')).text, 'late')
+  })
+
+  test('two todo processes on TODO_DATABASE_URL: a todo added on A is listed by B at once', async (t) => {
+    const s = await schema(t)
+    // No SQLite file is shared: were the URL ignored, each would have its own.
+    const start = async (name: string) =>
+      new Proc({ name, entry: 'services/todo/src/main.ts', port: await freePort(), env: { TODO_DATABASE_URL: withSearchPath(s.url, s.schema), TODO_DB: join(mkdtempSync(join(tmpdir(), `dx-${name}-`)), 'todo.db') } }).start()
+    const [a, b] = await Promise.all([start('todo-a'), start('todo-b')])
+    t.after(() => Promise.all([a.stop(), b.stop()]))
+    const r = await fetch(`${a.url}/todo/items`, { method: 'POST', body: new URLSearchParams({ text: 'from process A' }), headers: { 'hx-request': 'true' } })
+    assert.equal(r.status, 200)
+    assert.ok(r.headers.get('hx-trigger')?.includes('todo:added'))
+    const items = (await (await fetch(`${b.url}/todo/items`)).json()) as { text: string }[]
+    assert.deepEqual(items.map((x) => x.text), ['from process A'])
   })
 })
