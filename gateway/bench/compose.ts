@@ -24,7 +24,7 @@ const SLOW_MS = 2000
 const RTTS = [0, 40]
 const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3))
 const pagesPerRound = Number(process.env.BENCH_PAGES ?? 30)
-const failPages = Number(process.env.BENCH_FAIL_PAGES ?? 8)
+const failPages = Number(process.env.BENCH_FAIL_PAGES ?? 6)
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const names = ['a', 'b', 'c'] as const
@@ -66,11 +66,17 @@ async function main() {
       `${rounds} rounds, modes alternating page by page; load from ${loadTool}; machine load ${loadavg()}`,
   )
   console.log(`(browser-composed = GET /assets/layout.html from the gateway, then /a, /b, /c with HX-Request through the gateway)`)
+  const t0 = Date.now()
+  const phase = async <T>(label: string, f: () => Promise<T>) => {
+    const r = await f()
+    console.log(`  ${label} done at ${Math.round((Date.now() - t0) / 1000)} s`)
+    return r
+  }
   const pieces = await composerPieces()
   const timing = new Map<number, Map<string, Sample[][]>>()
-  for (const rtt of RTTS) timing.set(rtt, await timeToPage(rtt))
-  const through = await throughput()
-  const failures = await failureCases()
+  for (const rtt of RTTS) timing.set(rtt, await phase(`time to page at RTT ${rtt} ms`, () => timeToPage(rtt)))
+  const through = await phase('throughput', throughput)
+  const failures = await phase('failure cases', failureCases)
   report(timing, through, failures, pieces)
 }
 
@@ -108,17 +114,19 @@ function reply(child: ChildProcess, key: string, timeoutMs: number) {
   })
 }
 
-/** Until the gateway's health checks have found every fragment server up, its page has fallbacks. */
-async function untilComposed() {
+/** Until the gateway's page is as `check` expects: its health checks see a change only at their next probe. */
+async function untilPage(check: (s: Sample) => string | undefined, what: string) {
   const until = Date.now() + 15_000
   let last = ''
   while (Date.now() < until) {
     last = await (await fetch(gw.url)).text()
-    if (names.every((n) => last.includes(marker(n)))) return
+    if (!check({ ms: 0, firstMs: 0, bytes: 0, text: last, statuses: [200] })) return
     await sleep(200)
   }
-  throw new Error(`the gateway never composed all three widgets; last page:\n${last.slice(-2000)}`)
+  throw new Error(`the gateway's page never showed ${what}; last page:\n${last.slice(-2000)}`)
 }
+
+const untilComposed = () => untilPage((s) => (names.every((n) => s.text.includes(marker(n))) ? undefined : 'missing'), 'all three widgets')
 
 const loadavg = () => {
   try {
@@ -179,7 +187,9 @@ async function timeToPage(rtt: number) {
       // The same three through the gateway's proxy: what one more hop costs, composition aside.
       proxied: parallelFragments(names.map(() => gwOrigin), names.map((n) => `/${n}`), { 'HX-Request': 'true' }),
     }
-    const pages = Object.fromEntries(Object.keys(modes).map((m) => [m, pagesPerRound]))
+    // A page over an emulated RTT takes twice as long: fewer of them keep the run within ~3 minutes.
+    const n = rtt === 0 ? pagesPerRound : Math.ceil((pagesPerRound * 2) / 3)
+    const pages = Object.fromEntries(Object.keys(modes).map((m) => [m, n]))
     const checks = Object.fromEntries(Object.keys(modes).map((m) => [m, allWidgets]))
     return await sampleModes(modes, pages, checks)
   } finally {
@@ -226,6 +236,7 @@ async function failureCases() {
       if (state === 'down' && !/data-dx-(fallback|stale)/.test(m[2])) return 'slot b is neither fallback nor stale'
       return othersThere(s)
     }
+    await untilPage(composedCheck, `b ${state}`)
     const browserCheck: Check = (s) => (state === 'slow' && !s.text.includes(marker(b)) ? 'the slow widget never came' : othersThere(s))
     const modes: Record<string, Mode> = {
       composed: serverComposed(gw.url),
@@ -236,6 +247,7 @@ async function failureCases() {
     const pages = { composed: failPages, tailor: failPages, browser: state === 'slow' ? 2 : failPages }
     out.set(state, await sampleModes(modes, pages, { composed: composedCheck, tailor: othersThere, browser: browserCheck }))
     await fragments.steer(b, 'up')
+    await untilComposed() // the gateway's health checks have seen it back
   }
   return out
 }
@@ -263,7 +275,7 @@ function report(timing: Map<number, Map<string, Sample[][]>>, through: Map<strin
     `  ${label.padEnd(10)} ${f1(median(flat(rs))).padStart(7)} ms  [${range(flat(rs))}]  rounds ${range(roundMedians(rs))}  first byte ${f1(median(rs.flat().map((s) => s.firstMs)))} ms  ${rs[0][0].bytes} B`
   const goals: string[] = []
 
-  console.log(`\n== Time to the full page (${pagesPerRound} pages per mode per round; median [min–max], round medians min–max)`)
+  console.log(`\n== Time to the full page (pages per mode per round: ${[...timing.values()].map((m) => m.get('composed')![0].length).join(', ')}; median [min–max], round medians min–max)`)
   for (const [rtt, modes] of timing) {
     console.log(`RTT ${rtt} ms:`)
     for (const [m, rs] of modes) console.log(line(m, rs))
