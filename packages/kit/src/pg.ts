@@ -105,7 +105,9 @@ export async function transaction<T>(pool: Pool, durability: Durability, work: (
     if (done.command !== 'COMMIT') throw new Error(`COMMIT answered ${done.command}: nothing was stored`)
     return result
   } catch (err) {
-    if (!fromServer(err)) broken ??= err as Error
+    // FATAL: the server ends the session after this error, so the connection is done too.
+    const severity = (err as { severity?: string })?.severity
+    if (!fromServer(err) || severity === 'FATAL' || severity === 'PANIC') broken ??= err as Error
     throw err
   } finally {
     client.removeListener('error', onError)

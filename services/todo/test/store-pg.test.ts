@@ -113,6 +113,9 @@ describe('todo store on PostgreSQL only', { skip: pgSkip(), timeout: 60_000 }, (
     assert.match(await r.text(), /^The todo could not be saved; nothing was added/)
     await stall.release()
     assert.deepEqual((await s.sql('select text from todos')).rows, [])
+    // The ended connection is not handed out again.
+    for (let i = 0; i < 3; i++) assert.equal((await send('POST', '/todo/items', { text: `next ${i}` })).status, 200)
+    assert.equal((await s.sql('select text from todos')).rows.length, 3)
   })
 
   test('the connection lost during COMMIT: 503 that says it may or may not be saved, no event (and it was saved)', async (t) => {
