@@ -137,11 +137,19 @@ test('two gateways on one NATS bus: each event is POSTed to a subscribing servic
     await waitFor(() => ids.every((id) => chat.got.some((e) => e.id === id)), 'every event at the service')
     await waitFor(() => streams.every((s) => ids.every((id) => s.ids.includes(id))), 'every event on both streams')
     await sleep(300) // a second POST of any of them would come in now
-    for (const id of ids) assert.equal(chat.got.filter((e) => e.id === id).length, 1, `event ${id} POSTed once`)
+    // Delivery is at least once: a POST that timed out on a loaded machine is sent again,
+    // and only such retries may repeat an event. Two gateways each POSTing would repeat all.
+    const retried = gws.reduce((n, g) => n + (g.delivery.stats.get('chat')?.retried ?? 0), 0)
+    const repeats = ids.reduce((n, id) => n + chat.got.filter((e) => e.id === id).length - 1, 0)
+    assert.ok(repeats <= retried, `${repeats} events POSTed more than once with ${retried} retries`)
     assert.equal(todo.got.length, 0, 'the source is not sent its own events')
-    for (const s of streams) assert.deepEqual(s.ids.filter((id) => ids.includes(id)), ids, 'each stream has every event once, in order, under its envelope id')
-    const delivered = gws.map((g) => g.delivery.stats.get('chat')?.ok ?? 0)
-    assert.equal(delivered[0] + delivered[1], chat.got.length, 'the deliveries of both gateways add up to what the service got')
+    // Every event once on each stream, under its envelope id; in order per publishing
+    // gateway (one connection each; between two connections the bus promises no order).
+    for (const s of streams) {
+      const got = s.ids.filter((id) => ids.includes(id))
+      assert.deepEqual([...got].sort(), [...ids].sort(), 'each stream has every event once')
+      for (const g of [0, 1]) assert.deepEqual(got.filter((id) => ids.indexOf(id) % 2 === g), ids.filter((_, i) => i % 2 === g), `in order from gateway ${g}`)
+    }
   } finally {
     for (const s of streams) s.close()
     await Promise.all(gws.map((g) => g.close()))
