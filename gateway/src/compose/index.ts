@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CLIENT_MARKER, filledSlot, loadingSlot, shellPage, slotMarker, type Slot } from '@dx/shell'
 import { ACTOR_COOKIE, eventsOf, type AppLogger, type HxEvent } from '@dx/kit'
+import { assetUrl } from '@dx/ui'
 import type { GatewayConfig } from '../config.js'
 import type { Cause } from '../events/relay.js'
 import { fallbackFragment, pageHeaders, rawLookup, staleFragment, type LastGood } from '../fallback.js'
@@ -41,6 +42,10 @@ export function fragmentHeaders(upstream: string[], client: string): string[] {
 }
 
 type Part = { slot: Slot & { route: Route }; after: string }
+type Shell = { before: string; afterClient: string; parts: Part[] }
+
+/** The assets the layout links, whose hashes the rendered shell depends on. */
+const LINKED = ['app.css', 'htmx.min.js', 'ws.min.js', 'sse.min.js', 'dx.js', 'favicon.svg']
 
 /**
  * `GET /`: the main app composed on the server. Every widget is requested at once; the head
@@ -51,8 +56,16 @@ type Part = { slot: Slot & { route: Route }; after: string }
  */
 export function createComposer(cfg: GatewayConfig, hooks: ComposeHooks) {
   const slots = cfg.services.map((s) => ({ name: s.name, title: s.title, widget: s.widget, standaloneUrl: s.standaloneUrl, route: hooks.routes.get(s.prefix)! }))
-  // Rendered for each page (its asset links follow a rebuilt stylesheet) and cut at its markers.
-  async function build() {
+  // The shell, cut at its markers, is the same for every page until an asset it links is
+  // rebuilt (a new content hash under make watch): it is rendered again only then.
+  let shell: { key: string; page: Promise<Shell> } | undefined
+  function cachedShell(): Promise<Shell> {
+    const key = LINKED.map(assetUrl).join(' ')
+    if (shell?.key !== key) shell = { key, page: build() }
+    return shell.page
+  }
+
+  async function build(): Promise<Shell> {
     let rest = String(await shellPage(slots))
     const parts: Part[] = []
     let head = ''
@@ -102,10 +115,11 @@ export function createComposer(cfg: GatewayConfig, hooks: ComposeHooks) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const page = await build()
+    // Each slot's budget runs from the moment the request came in.
+    const started = Date.now()
+    const page = await cachedShell()
     const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...pageHeaders }
     if (req.method === 'HEAD') return void res.writeHead(200, headers).end()
-    const started = Date.now()
     const client = randomBytes(18).toString('base64url')
     const head = readHead(req, cfg.trustForwarded, hooks.mark)
     const upstream = fragmentHeaders(head.upstream, client)
