@@ -79,8 +79,8 @@ test('/_dx/status is a whole page that refreshes itself with htmx, with no inlin
   assert.equal(r.headers.get('cache-control'), 'no-store')
   const page = await r.text()
   assert.match(page, /^<!doctype html>\s*<html lang="en">/)
-  assert.match(page, /<link rel="stylesheet" href="\/assets\/app\.css"/)
-  assert.match(page, /<script src="\/assets\/htmx\.min\.js" defer><\/script>/)
+  assert.match(page, /<link rel="stylesheet" href="\/assets\/app\.[0-9a-f]{8}\.css"/)
+  assert.match(page, /<script src="\/assets\/htmx\.min\.[0-9a-f]{8}\.js" defer><\/script>/)
   // The live part: htmx polls the fragment (a polling trigger: no eval, no filter).
   const live = /<div id="dx-status"([^>]*)>([\s\S]*)<\/main>/.exec(page)
   assert.ok(live, 'the live part')

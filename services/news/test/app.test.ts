@@ -37,7 +37,7 @@ test('standalone page, widget, health and manifest', async () => {
   const { app } = setup()
   const page = await (await app.request('/')).text()
   assert.match(page, /^<!doctype html>/)
-  assert.match(page, /\/assets\/app\.css/)
+  assert.match(page, /\/assets\/app\.[0-9a-f]{8}\.css/)
   assert.match(page, /data-dx-widget="news"/)
   const widget = await (await app.request('/news')).text()
   assert.doesNotMatch(widget, /<html/)

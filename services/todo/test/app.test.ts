@@ -19,7 +19,7 @@ test('the standalone page and the widget fragment', async () => {
   const { app } = setup()
   const page = await (await app.request('/')).text()
   assert.match(page, /^<!doctype html>/)
-  assert.match(page, /\/assets\/app\.css/)
+  assert.match(page, /\/assets\/app\.[0-9a-f]{8}\.css/)
   const widget = await (await app.request('/todo')).text()
   assert.doesNotMatch(widget, /<html/)
   assert.match(widget, /data-dx-widget="todo"/)
