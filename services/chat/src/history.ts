@@ -1,4 +1,4 @@
-import { logger, type Logger } from '@dx/kit'
+import { logger, type StoreOptions } from '@dx/kit'
 import { openSqliteHistory } from './history-sqlite.js'
 
 /** A message of a room; `nick` is empty for a system message, which no one said (never a valid nickname). */
@@ -22,17 +22,7 @@ export interface History {
   close(): Promise<void>
 }
 
-export type HistoryOptions = {
-  /** PostgreSQL (CHAT_DATABASE_URL) when set, else the SQLite file. */
-  databaseUrl?: string
-  file: string
-  /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
-  schema?: string
-  log?: Logger
-  size?: number
-  /** How long to wait at start for a PostgreSQL server that is not up yet; default 20 s. */
-  startMs?: number
-}
+export type HistoryOptions = StoreOptions & { size?: number }
 
 export async function openHistory(opts: HistoryOptions): Promise<History> {
   if (!opts.databaseUrl) return openSqliteHistory(opts.file, opts.size)

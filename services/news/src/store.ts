@@ -1,4 +1,4 @@
-import { logger, type Logger } from '@dx/kit'
+import { logger, type StoreOptions } from '@dx/kit'
 import type { Story } from './hn.js'
 import { openSqliteStore } from './store-sqlite.js'
 
@@ -24,16 +24,7 @@ export interface Store {
   close(): Promise<void>
 }
 
-export type StoreOptions = {
-  /** PostgreSQL (NEWS_DATABASE_URL) when set, else the SQLite file. */
-  databaseUrl?: string
-  file: string
-  /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
-  schema?: string
-  log?: Logger
-  /** How long to wait at start for a PostgreSQL server that is not up yet; default 20 s. */
-  startMs?: number
-}
+export type { StoreOptions }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) return openSqliteStore(opts.file)

@@ -1,4 +1,4 @@
-import { logger, stripBidi, type Logger } from '@dx/kit'
+import { logger, stripBidi, type StoreOptions } from '@dx/kit'
 import { openSqliteStore } from './store-sqlite.js'
 
 export type Todo = { id: number; text: string; done: boolean; createdAt: string }
@@ -30,16 +30,7 @@ export interface Store {
   close(): Promise<void>
 }
 
-export type StoreOptions = {
-  /** PostgreSQL (TODO_DATABASE_URL) when set, else the SQLite file. */
-  databaseUrl?: string
-  file: string
-  /** PostgreSQL schema for the tables (tests); else the connection's search_path. */
-  schema?: string
-  log?: Logger
-  /** How long to wait at start for a PostgreSQL server that is not up yet; default 20 s. */
-  startMs?: number
-}
+export type { StoreOptions }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) return openSqliteStore(opts.file)
