@@ -471,6 +471,20 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(self, status, value):
         self.send(status, json.dumps(value), "application/json")
 
+    def discard(self, n, seconds=5):
+        """Reads and drops up to n bytes of an unread body, for a bounded time: a socket closed
+        with unread bytes sends a reset, and the client would lose the answer sent before it."""
+        deadline = time.monotonic() + seconds
+        self.connection.settimeout(seconds)
+        try:
+            while n > 0 and time.monotonic() < deadline:
+                chunk = self.rfile.read1(min(n, 65536))
+                if not chunk:
+                    break
+                n -= len(chunk)
+        except OSError:
+            pass
+
     def read_body(self):
         """The body within the limit, or None once an answer has been sent."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -487,6 +501,7 @@ class Handler(BaseHTTPRequestHandler):
             # Refused before it is read; the connection cannot be reused with a body unread.
             self.close_connection = True
             self.send(413, f"Request body too large: this service accepts at most {BODY_LIMIT} bytes.")
+            self.discard(min(n, 4 * BODY_LIMIT))
             return None
         return self.rfile.read(n) if n else b""
 
