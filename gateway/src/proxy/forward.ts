@@ -54,9 +54,6 @@ function onClientClose(this: Tagged) {
   f.route.metrics.requestDone(f.req.method, this.headersSent ? this.statusCode : 499, (performance.now() - f.startedAt) / 1000)
   f.clientClosed()
 }
-function uncork(res: ServerResponse) {
-  res.uncork()
-}
 
 /** Errors that mean the request never reached the replica: safe to try the next one. */
 export const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'])
@@ -110,7 +107,7 @@ export class Forward implements Expiring {
   start(expectContinue: boolean) {
     const { req, res, shared } = this
     ;(res as Tagged)[kForward] = this
-    res.once('close', onClientClose)
+    res.on('close', onClientClose)
     if (!this.isRead) {
       const refusal = this.crossSite()
       if (refusal) return this.refuse(403, refusal)
@@ -182,10 +179,8 @@ export class Forward implements Expiring {
     if (status >= 500) headers.push('X-Dx-Fallback', 'upstream-5xx')
     // A service in any language may forget them: an HTML page through the edge gets them anyway.
     if (h.html && !h.csp) headers.push(...PAGE_HEADERS)
+    // Node sends the head with the first chunk of the body, in one write.
     res.writeHead(status, statusText, headers)
-    // Head and body (usually one chunk, in this same tick) leave in one write.
-    res.cork()
-    process.nextTick(uncork, res)
     this.phase = 'body'
     this.deadline = Date.now() + route.service.bodyIdleTimeoutMs
     return true
