@@ -10,7 +10,9 @@ import { Agent, createServer, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
+import { securityHeaders } from '@dx/kit'
 import { cpuMs, freePort, Proc, quantile, sleep, waitForOk } from '@dx/testkit'
+import { buildGateway, bundlePath, nodeFlags } from '../build.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -19,19 +21,24 @@ const body = '<div class="dx-widget">' + 'x'.repeat(2000) + '</div>'
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 const useWrk = has('wrk')
 
-// A distributex service as far as the gateway's health checks go, so it gets the traffic.
+// A distributex service as far as the gateway's health checks go, so it gets the traffic,
+// and its HTML carries the security headers every service sends (packages/kit), so both
+// proxies pass the same response on.
 const manifest = JSON.stringify({ name: 'svc', prefix: '/svc', widget: '/svc', subscribes: [] })
+const page = { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length, 'x-content-type-options': 'nosniff', ...securityHeaders() }
 const upstream = createServer((req, res) => {
   if (req.url === '/_dx/manifest') return void res.writeHead(200, { 'content-type': 'application/json' }).end(manifest)
   if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
-  res.writeHead(200, { 'content-type': 'text/html', 'content-length': body.length }).end(body)
+  res.writeHead(200, page).end(body)
 })
 const upPort = await freePort()
 await new Promise<void>((r) => upstream.listen(upPort, '127.0.0.1', r))
 
 const dir = mkdtempSync(join(tmpdir(), 'dx-bench-'))
 writeFileSync(join(dir, 'gw.toml'), `[[services]]\nname = "svc"\nupstreams = ["http://127.0.0.1:${upPort}"]\n`)
-const gw = await new Proc({ name: 'gateway', entry: 'gateway/src/main.ts', port: await freePort(), env: { DX_CONFIG: join(dir, 'gw.toml') } }).start()
+// The gateway as make start and the Docker image run it: its bundle, with their flags.
+await buildGateway()
+const gw = await new Proc({ name: 'gateway', entry: bundlePath, nodeFlags, port: await freePort(), env: { DX_CONFIG: join(dir, 'gw.toml') } }).start()
 
 type Target = { name: string; port: number; pid?: number }
 const targets: Target[] = [
