@@ -13,7 +13,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json ## install npm packages if missing or stale
 
-build: install ## build the assets (Tailwind CSS)
+build: install ## build the assets (Tailwind CSS, the layout template) and the gateway's bundle
 	npm run --silent build
 
 start: build ## start the gateway and every service, with prefixed logs (Ctrl-C stops all)
@@ -54,4 +54,4 @@ docker-check:
 	@if grep -q '^[A-Z_]*=replace-with' .env; then echo "make: .env still has a placeholder: $$(grep -o '^[A-Z_]*=replace-with' .env | cut -d= -f1 | paste -sd, -); see the comments in .env" >&2; exit 1; fi
 
 clean: ## remove build output and local data
-	rm -rf packages/ui/dist data .dx test-results
+	rm -rf packages/ui/dist gateway/dist data .dx test-results

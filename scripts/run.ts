@@ -19,6 +19,7 @@ import { Supervisor, type Exit } from './lib/supervisor.js'
 import { startDevServer, type DevServer } from './lib/dev-server.js'
 import { Reloader, waitUntil } from './lib/dev-reloader.js'
 import { watchContent, watchRoots, watchSources, type Closer } from './lib/dev-watch.js'
+import { buildGateway } from '../gateway/build.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 // Its own DX_RUN_DIR lets a test (or a second checkout) run beside a developer's instance.
@@ -133,6 +134,15 @@ async function run() {
     process.exit(1)
   }
 
+  // The gateway runs from its bundle; built here too, so a plain `npm start` runs the sources as they are.
+  if (!watch) {
+    try {
+      await buildGateway()
+    } catch (e) {
+      console.error(`building the gateway (gateway/build.ts) failed: ${(e as Error).message}`)
+      process.exit(1)
+    }
+  }
   mkdirSync(join(pidFile, '..'), { recursive: true })
   writeFileSync(pidFile, String(process.pid))
   width = Math.max(2, ...plan.parts.map((p) => p.name.length))

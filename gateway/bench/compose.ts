@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLIENT_MARKER, filledSlot, shellPage, slotMarker } from '@dx/shell'
 import { cpuMs, freePort, Proc, quantile, root, sleep } from '@dx/testkit'
+import { buildGateway, bundlePath, nodeFlags } from '../build.js'
 import { delayProxy, type DelayProxy } from './lib/delay-proxy.js'
 import { load, loadTool, type LoadRun } from './lib/load.js'
 import { browserComposed, parallelFragments, serverComposed, type Mode, type Sample } from './lib/pages.js'
@@ -47,7 +48,9 @@ writeFileSync(
   join(dir, 'gateway.toml'),
   names.map((n) => `[[services]]\nname = "${n}"\nupstreams = ["http://127.0.0.1:${fragPorts[n]}"]\ncompose_budget_ms = ${BUDGET_MS}\n`).join('\n'),
 )
-const gw = new Proc({ name: 'gateway', entry: 'gateway/src/main.ts', port: await freePort(), env: { DX_CONFIG: join(dir, 'gateway.toml') } })
+// The gateway as make start runs it: its bundle, with its flags.
+await buildGateway()
+const gw = new Proc({ name: 'gateway', entry: bundlePath, nodeFlags, port: await freePort(), env: { DX_CONFIG: join(dir, 'gateway.toml') } })
 stop.push(() => gw.stop())
 
 // Tailor's template is the gateway's own shell, each slot's section around a <fragment>.

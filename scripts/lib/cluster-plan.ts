@@ -4,6 +4,7 @@
 // the NATS port free) come in as arguments, so every branch can be tested.
 import { join } from 'node:path'
 import { envName, hostsFor, PlanError, readPort, services, type Env, type Part, type Plan, type PlanOptions } from './plan.js'
+import { bundlePath as GATEWAY_BUNDLE, nodeFlags as gatewayNodeFlags } from '../../gateway/build.js'
 
 /** The second replica of a service listens this far above the first (4001 → 4011). */
 export const REPLICA_OFFSET = 10
@@ -152,7 +153,9 @@ export function planCluster(env: Env, opts: ClusterOptions): Plan {
   for (const g of gateways) {
     parts.push({
       name: g.name,
-      ...command('gateway/src/main.ts'),
+      // The bundle, as make start runs it (gateway/build.ts).
+      cmd: node,
+      args: [...gatewayNodeFlags, GATEWAY_BUNDLE],
       env: { ...base, PORT: String(g.port), DX_BUS: bus.url, ...upstreams },
       port: g.port,
       portVar: g.portVar,

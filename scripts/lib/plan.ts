@@ -4,6 +4,7 @@
 
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { bundlePath as GATEWAY_BUNDLE, nodeFlags as gatewayNodeFlags } from '../../gateway/build.js'
 
 /** The services `make start` runs; a new service adds one line here (and its gateway.toml entry). */
 export const services = [
@@ -150,6 +151,8 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
   // Also in watch mode: the runner restarts a part itself when its sources change (it must
   // know when the part is healthy again, to reload the pages), and only that part.
   const command = (entry: string) => ({ cmd: node, args: ['--import', 'tsx', entry], entry })
+  // make start runs the gateway's bundle (gateway/build.ts: less memory); make watch its sources.
+  const gatewayCommand = watch ? command(gw.entry) : { cmd: node, args: [...gatewayNodeFlags, GATEWAY_BUNDLE], entry: gw.entry }
   const gatewayUrl = `http://${hosts.browser}:${gw.port}`
   const health = (port: number) => `http://${hosts.connect}:${port}/healthz`
 
@@ -169,7 +172,7 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
   }
   parts.push({
     name: gw.name,
-    ...command(gw.entry),
+    ...gatewayCommand,
     env: { ...base, PORT: String(gw.port), ...upstreams },
     port: gw.port,
     portVar: gw.portVar,

@@ -62,6 +62,7 @@ test('services get their own database variable from DATABASE_URL; gateways get e
     assert.equal(gw.env.NEWS_URL, 'http://127.0.0.1:4003,http://127.0.0.1:4013')
     assert.equal(gw.env.CHAT_STANDALONE_URL, 'http://localhost:4002')
     assert.equal(gw.env.TODO_DATABASE_URL, undefined, 'gateways hold no data')
+    assert.equal(gw.args.at(-1), 'gateway/dist/main.mjs', 'the gateways run from the bundle, as make start does')
   }
   // A service's own variable wins over DATABASE_URL.
   const own = planCluster({ DATABASE_URL: DB, NEWS_DATABASE_URL: 'postgres://x@db/news' }, canStart)

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { root } from '@dx/testkit'
 import { envVarFor } from '../../gateway/src/config.js'
+import { bundlePath, nodeFlags as gatewayNodeFlags } from '../../gateway/build.js'
 
 type Service = {
   build?: { context: string; dockerfile?: string }
@@ -260,6 +261,13 @@ test('each Dockerfile installs every workspace, runs as node, checks /healthz an
     assert.match(image, /^ENV HOST=0\.0\.0\.0 PORT=(\d+)/m, `${file}: HOST and PORT`)
     assert.equal(Number(/PORT=(\d+)/.exec(image)![1]), designPorts[name], `${file}: PORT`)
     assert.match(image, /^HEALTHCHECK .*\n?.*\/healthz/m, `${file}: HEALTHCHECK on /healthz`)
+    if (name === 'gateway') {
+      // The gateway's bundle (gateway/build.ts), built in the first stage, with make start's flags.
+      assert.match(image, /^COPY --from=build \/app\/gateway\/dist gateway\/dist$/m, `${file}: the bundle is copied from the build stage`)
+      const cmd = /^CMD (\[.+\])$/m.exec(image)
+      assert.deepEqual(cmd && JSON.parse(cmd[1]), ['node', ...gatewayNodeFlags, bundlePath], `${file}: CMD runs the bundle as make start does`)
+      continue
+    }
     const entry = /^CMD \["node", "--import", "tsx", "([^"]+)"\]$/m.exec(image)
     assert.ok(entry && existsSync(join(root, entry[1])), `${file}: CMD starts a file that exists`)
   }

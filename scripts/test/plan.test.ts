@@ -84,10 +84,11 @@ test('HOST is passed through; a specific address is used in the URLs, a wildcard
   assert.equal(lan.listenHost, '10.1.2.3')
 })
 
-test('start and watch run node with tsx (the runner restarts a part in watch mode); watch adds the css watcher', () => {
+test('start runs the services with tsx and the gateway from its bundle; watch runs every part with tsx and adds the css watcher', () => {
   const start = planRun({}, { node: '/n', tsx: '/t' })
   assert.deepEqual([part(start, 'todo').cmd, ...part(start, 'todo').args], ['/n', '--import', 'tsx', 'services/todo/src/main.ts'])
   assert.equal(part(start, 'todo').entry, 'services/todo/src/main.ts')
+  assert.deepEqual([part(start, 'gateway').cmd, ...part(start, 'gateway').args], ['/n', '--max-semi-space-size=4', '--heap-growing-percent=20', '--no-wasm-tier-up', 'gateway/dist/main.mjs'])
   const watch = planRun({}, { watch: true, node: '/n', tsx: '/t', tailwind: '/tw' })
   assert.deepEqual([part(watch, 'gateway').cmd, ...part(watch, 'gateway').args], ['/n', '--import', 'tsx', 'gateway/src/main.ts'])
   assert.equal(part(watch, 'gateway').entry, 'gateway/src/main.ts')

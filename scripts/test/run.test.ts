@@ -124,6 +124,16 @@ test('make start: each part on its own port, the banner, the proxy, a killed par
   for (const name of ['todo', 'chat', 'news'] as const) {
     assert.ok(html.includes(`href="http://localhost:${ports[name]}"`), `the main page links to ${name} standalone on its port`)
   }
+  // The gateway runs from its bundle (gateway/build.ts), which must still find the files it serves.
+  const gatewayCmd = readFileSync(`/proc/${run.pids().get('gateway')}/cmdline`, 'utf8').split('\0')
+  assert.ok(gatewayCmd.includes('gateway/dist/main.mjs'), `make start runs the gateway's bundle: ${gatewayCmd.join(' ')}`)
+  const assets = [...new Set(html.match(/\/assets\/[\w.-]+/g))]
+  assert.ok(assets.length >= 4, `the page links its assets: ${assets}`)
+  for (const a of assets) {
+    const r = await fetch(`http://127.0.0.1:${ports.gateway}${a}`)
+    assert.equal(r.status, 200, `${a} from the bundled gateway`)
+    assert.ok((await r.arrayBuffer()).byteLength > 0, `${a} has content`)
+  }
   const widget = await fetch(`http://127.0.0.1:${ports.gateway}/todo`, { headers: { 'hx-request': 'true' } })
   assert.equal(widget.status, 200)
   assert.equal(widget.headers.get('x-dx-fallback'), null, 'the gateway reached todo on TODO_PORT')

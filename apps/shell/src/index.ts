@@ -29,7 +29,7 @@ export function filledSlot(s: Slot, inner: string | HtmlEscapedString) {
  */
 export function loadingSlot(s: Slot) {
   return html`<section ${sectionAttrs(s)} hx-get="${s.widget}" hx-trigger="load" hx-swap="innerHTML">
-  <div class="rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-500">Loading ${s.title}…</div>
+  <div class="rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-500">Loading ${s.title}&hellip;</div>
 </section>`
 }
 

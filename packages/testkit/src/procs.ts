@@ -37,15 +37,17 @@ export async function waitForOk(url: string, timeoutMs = 20_000): Promise<void> 
 
 export type ProcOptions = {
   name: string
-  /** Entry file relative to the repo root, run with tsx. */
+  /** Entry file relative to the repo root: TypeScript runs with tsx, a bundle (.mjs) as is. */
   entry: string
+  /** Node's own flags, before the entry. */
+  nodeFlags?: string[]
   env?: Record<string, string>
   /** Health URL polled after start; defaults to `${url}/healthz`. */
   ready?: string
   port: number
 }
 
-/** A real process of the system, started with tsx, that a test can stop, kill and start again. */
+/** A real process of the system, started with tsx (or a bundle with node), that a test can stop, kill and start again. */
 export class Proc {
   child: ChildProcess | undefined
   output = ''
@@ -56,7 +58,9 @@ export class Proc {
   }
 
   async start(): Promise<this> {
-    const child = spawn(process.execPath, ['--import', 'tsx', this.opts.entry], {
+    const { entry, nodeFlags = [] } = this.opts
+    const args = entry.endsWith('.ts') ? [...nodeFlags, '--import', 'tsx', entry] : [...nodeFlags, entry]
+    const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, ...this.opts.env, PORT: String(this.opts.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
 import { Hono, type Context } from 'hono'
 import { DEV_SCRIPT, devOrigin } from './dev.js'
 
 const require = createRequire(import.meta.url)
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
+// From this package's own folder, found by name rather than by import.meta.url, which in
+// the gateway's bundle (gateway/build.ts) is the bundle's URL.
+const src = dirname(require.resolve('@dx/ui'))
+const here = (p: string) => join(src, p)
 
 const js = 'text/javascript; charset=utf-8'
 type AssetFile = { path: string; type: string }
