@@ -13,10 +13,11 @@ export async function tryWrite<T>(c: Context, log: Logger, outcome: string, run:
   try {
     return await run()
   } catch (err) {
-    log.error(`write failed: ${outcome}`, err)
     if ((err as { outcomeUnknown?: unknown })?.outcomeUnknown === true) {
+      log.error('write not confirmed: the connection failed during the commit, so it may or may not be stored', err)
       return c.text('The database did not confirm the write: it may or may not have been saved. Reload to see, then try again if needed.', 503)
     }
+    log.error(`write failed: ${outcome}`, err)
     return c.text(`${outcome} (the database refused the write). Try again in a moment.`, 503)
   }
 }
