@@ -27,7 +27,7 @@ export const nodeFlags = ['--max-semi-space-size=8', '--heap-growing-percent=20'
 export async function buildGateway(): Promise<string> {
   // Loaded here, so that reading the flags above costs nothing.
   const { build } = await import('esbuild')
-  const bundle = here('./dist/main.mjs')
+  const bundle = here(`../${bundlePath}`)
   await build({
     entryPoints: [here('./src/main.ts')],
     outfile: bundle,

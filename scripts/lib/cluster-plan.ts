@@ -3,8 +3,7 @@
 // start one. Pure, like planRun: the facts about the machine (is nats-server on PATH, is
 // the NATS port free) come in as arguments, so every branch can be tested.
 import { join } from 'node:path'
-import { envName, hostsFor, PlanError, readPort, services, type Env, type Part, type Plan, type PlanOptions } from './plan.js'
-import { bundlePath as GATEWAY_BUNDLE, nodeFlags as gatewayNodeFlags } from '../../gateway/build.js'
+import { envName, gatewayBundleCommand, hostsFor, PlanError, readPort, services, type Env, type Part, type Plan, type PlanOptions } from './plan.js'
 
 /** The second replica of a service listens this far above the first (4001 → 4011). */
 export const REPLICA_OFFSET = 10
@@ -153,9 +152,7 @@ export function planCluster(env: Env, opts: ClusterOptions): Plan {
   for (const g of gateways) {
     parts.push({
       name: g.name,
-      // The bundle, as make start runs it (gateway/build.ts).
-      cmd: node,
-      args: [...gatewayNodeFlags, GATEWAY_BUNDLE],
+      ...gatewayBundleCommand(node),
       env: { ...base, PORT: String(g.port), DX_BUS: bus.url, ...upstreams },
       port: g.port,
       portVar: g.portVar,

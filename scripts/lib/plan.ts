@@ -6,6 +6,9 @@ import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { bundlePath as GATEWAY_BUNDLE, nodeFlags as gatewayNodeFlags } from '../../gateway/build.js'
 
+/** How make start and make start-cluster run the gateway: its bundle, with its node flags (gateway/build.ts). */
+export const gatewayBundleCommand = (node: string) => ({ cmd: node, args: [...gatewayNodeFlags, GATEWAY_BUNDLE] })
+
 /** The services `make start` runs; a new service adds one line here (and its gateway.toml entry). */
 export const services = [
   { name: 'todo', entry: 'services/todo/src/main.ts', port: 4001 },
@@ -152,7 +155,7 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
   // know when the part is healthy again, to reload the pages), and only that part.
   const command = (entry: string) => ({ cmd: node, args: ['--import', 'tsx', entry], entry })
   // make start runs the gateway's bundle (gateway/build.ts: less memory); make watch its sources.
-  const gatewayCommand = watch ? command(gw.entry) : { cmd: node, args: [...gatewayNodeFlags, GATEWAY_BUNDLE], entry: gw.entry }
+  const gatewayCommand = watch ? command(gw.entry) : { ...gatewayBundleCommand(node), entry: gw.entry }
   const gatewayUrl = `http://${hosts.browser}:${gw.port}`
   const health = (port: number) => `http://${hosts.connect}:${port}/healthz`
 
