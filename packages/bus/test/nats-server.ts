@@ -1,21 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { natsServerPath } from '@dx/testkit'
 import { connect } from 'node:net'
-import { createServer } from 'node:net'
 
 /** The nats-server binary the reconnect tests start their own server with. */
 export const NATS_SERVER = natsServerPath() ?? 'nats-server'
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { BusConfigError, BusFullError, createBus, natsBus, natsServers, waitConnected, type BusState } from '../src/index.js'
 import { quiet, runPrefix, until } from './contract.js'
-import { needsNatsServer } from '@dx/testkit'
-import { freePort, OwnNatsServer } from './nats-server.js'
+import { freePort, needsNatsServer } from '@dx/testkit'
+import { OwnNatsServer } from './nats-server.js'
 
 const NATS = process.env.DX_TEST_NATS_URL
 // Skipped with the reason without DX_TEST_NATS_URL or a nats-server binary; a failure under DX_REQUIRE_SERVICES=1.

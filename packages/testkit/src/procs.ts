@@ -5,13 +5,31 @@ import { fileURLToPath } from 'node:url'
 /** The repository root, so tests can start processes from any working directory. */
 export const root = fileURLToPath(new URL('../../../', import.meta.url))
 
+// Picked below Linux's ephemeral range (32768–60999), which listen(0) picks from: there,
+// an outgoing connection (to NATS, PostgreSQL, another part) could take the port between
+// this check and the child that binds it, as CI once saw (EADDRINUSE at a gateway's start).
+const PORT_LOW = 20_000
+const PORT_HIGH = 32_000
+
+/** A port free on 127.0.0.1 now, for a process about to be started. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let i = 0; i < 50; i++) {
+    const port = await listenOnce(PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW)))
+    if (port !== undefined) return port
+  }
+  const port = await listenOnce(0)
+  if (port === undefined) throw new Error('no free port on 127.0.0.1')
+  return port
+}
+
+/** Listens on `port` and closes again: the port it got, or undefined when it was taken. */
+function listenOnce(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
+    s.once('error', () => resolve(undefined))
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port
+      s.close(() => resolve(got))
     })
   })
 }
