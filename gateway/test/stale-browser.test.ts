@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
-import { chromium, type Browser, type Page } from '@playwright/test'
+import { chromium, type Browser, type Locator, type Page } from '@playwright/test'
 import { Hono, type Context } from 'hono'
 import { html } from 'hono/html'
 import { getRequestListener } from '@hono/node-server'
@@ -125,6 +125,19 @@ async function open(): Promise<Page> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const since = (list: string[], from: number) => list.slice(from)
 
+// The stale copy replaces itself every RETRY_S, and a forced click does not wait for a
+// settled element: one that lands mid-swap finds its element gone, so click the fresh one.
+async function clickThrough(l: Locator) {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await l.click({ force: true, timeout: 2000 })
+    } catch (err) {
+      if (tries === 5) throw err
+      await sleep(50)
+    }
+  }
+}
+
 describe('in Chromium', { skip }, () => {
   test('a disabled fieldset alone stops its buttons, but not htmx on other elements: hence hx-disable', async () => {
     const p = await open()
@@ -160,7 +173,12 @@ describe('in Chromium', { skip }, () => {
     const copy = stale.locator('fieldset.dx-stale-copy [data-dx-widget="todo"]')
     await copy.waitFor()
     if (cssBuilt) {
-      assert.equal(await stale.locator('fieldset').evaluate((f) => getComputedStyle(f).display), 'contents')
+      // One query and read in the page: a handle could point at a copy already swapped out.
+      const display = await p.evaluate(() => {
+        const f = document.querySelector('#slot-todo .dx-stale fieldset')
+        return f && getComputedStyle(f).display
+      })
+      assert.equal(display, 'contents')
       // The copy refreshes itself every 3 s (an outerHTML swap): measure a settled one.
       let box = await copy.boundingBox()
       for (let i = 0; i < 20 && !box; i++) {
@@ -181,13 +199,13 @@ describe('in Chromium', { skip }, () => {
     })
     const input = copy.getByLabel('New todo')
     assert.equal(await input.isDisabled(), true)
-    await input.click({ force: true })
+    await clickThrough(input)
     await p.keyboard.type('typed')
     await p.keyboard.press('Enter')
     assert.equal(await input.inputValue(), '', 'a disabled input takes no text')
-    await copy.getByRole('button', { name: 'Add' }).click({ force: true })
-    await copy.getByRole('button', { name: 'Done' }).click({ force: true })
-    await copy.getByRole('button', { name: 'Remove' }).click({ force: true })
+    await clickThrough(copy.getByRole('button', { name: 'Add' }))
+    await clickThrough(copy.getByRole('button', { name: 'Done' }))
+    await clickThrough(copy.getByRole('button', { name: 'Remove' }))
     await stale.locator('.extra-div').click()
     // Another window's event: the copy's list must not refresh itself (its answer would land inside the copy).
     await p.evaluate(() => void document.body.dispatchEvent(new CustomEvent('todo:added', { bubbles: true })))
