@@ -70,6 +70,7 @@ test('make start-cluster: its own NATS, two gateways and two replicas of each se
       NEWS_HN_URL: 'http://127.0.0.1:9', // never the network
     }),
   )
+  let failure: unknown
   try {
     for (const until = Date.now() + 150_000; !r.output().includes('distributex is up') && r.child.exitCode === null && Date.now() < until; ) {
       await new Promise((res) => setTimeout(res, 200))
@@ -89,19 +90,22 @@ test('make start-cluster: its own NATS, two gateways and two replicas of each se
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true' },
       body: 'text=from+the+second+gateway',
     })
-    assert.equal(added.status, 200)
+    assert.equal(added.status, 200, `${added.headers.get('x-dx-fallback') ?? ''} ${await added.text()}\n${r.output().slice(-3000)}`)
     // Both todo replicas read the one database, in this run's schema.
     for (const port of [base + 2, base + 12]) {
       const items = (await (await fetch(`http://127.0.0.1:${port}/todo/items`)).json()) as { text: string }[]
       assert.deepEqual(items.map((t) => t.text), ['from the second gateway'], `todo on ${port}`)
     }
-  } finally {
-    r.child.kill('SIGTERM')
-    const code = await r.exited
-    await dropSchema().catch(() => {})
-    rmSync(dir, { recursive: true, force: true })
-    assert.equal(code, 0, r.output().slice(-2000))
+  } catch (err) {
+    failure = err
   }
+  r.child.kill('SIGTERM')
+  const code = await r.exited
+  await dropSchema().catch(() => {})
+  rmSync(dir, { recursive: true, force: true })
+  // The first failure is the one to see, not the exit code it may have caused.
+  if (failure) throw failure
+  assert.equal(code, 0, r.output().slice(-3000))
   // Everything it started is gone, NATS included.
   for (const d of [0, 1, 2, 3, 4, 12, 13, 14, 20]) assert.equal(await portProblem(base + d, '127.0.0.1'), undefined, `port ${base + d} free again`)
 })
