@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { answers200, portProblem } from './lib/net.js'
+import { answers200, portProblem, servicesNotUp } from './lib/net.js'
 import { alive } from './lib/process.js'
 import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
 import { planCluster } from './lib/cluster-plan.js'
@@ -271,7 +271,7 @@ async function startUp(plan: Plan, sups: Supervisor[], children: ChildProcess[],
       const how = exit?.signal ? `killed by ${exit.signal}` : exit?.code != null ? `exit code ${exit.code}` : 'could not be started'
       return `${plan.parts[gone].name} exited during start-up (${how})${lastLines(gone)}`
     }
-    if (waiting.size === 0) return undefined
+    if (waiting.size === 0) return void (await gatewaysSeeServices(plan))
     await Promise.all([...waiting].map(async (p) => (await answers200(p.health!)) && waiting.delete(p)))
     if (waiting.size > 0 && Date.now() > until) {
       const i = plan.parts.indexOf([...waiting][0])
@@ -281,6 +281,24 @@ async function startUp(plan: Plan, sups: Supervisor[], children: ChildProcess[],
       waiting.clear()
     }
     if (waiting.size > 0) await sleep(200)
+  }
+}
+
+/**
+ * Once every part answers, each gateway's view of the services catches up within one of
+ * its health intervals (2 s by default): waited for, so that "is up" means the main app
+ * shows every widget. Not a failure when it does not: the gateway keeps probing.
+ */
+async function gatewaysSeeServices(plan: Plan) {
+  const until = Date.now() + 10_000
+  for (const p of plan.parts.filter((p) => p.status)) {
+    let missing = await servicesNotUp(p.status!)
+    while (missing?.length !== 0 && Date.now() < until) {
+      await sleep(100)
+      missing = await servicesNotUp(p.status!)
+    }
+    if (missing === undefined) say(`${p.name}: its status (${p.status}) could not be read`)
+    else if (missing.length) say(`${p.name} does not see ${missing.join(', ')} up yet: it serves fallbacks there until its next health probe succeeds`)
   }
 }
 

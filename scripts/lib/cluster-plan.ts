@@ -157,6 +157,7 @@ export function planCluster(env: Env, opts: ClusterOptions): Plan {
       port: g.port,
       portVar: g.portVar,
       health: health(g.port),
+      status: `http://${hosts.connect}:${g.port}/_dx/status.json`,
     })
   }
 

@@ -23,3 +23,18 @@ export async function answers200(url: string): Promise<boolean> {
     return false
   }
 }
+
+/**
+ * The services a gateway does not yet see up (no replica of theirs is `up` on its status
+ * JSON), or undefined when it could not be read.
+ */
+export async function servicesNotUp(statusUrl: string): Promise<string[] | undefined> {
+  try {
+    const res = await fetch(statusUrl, { signal: AbortSignal.timeout(1000) })
+    if (res.status !== 200) return void (await res.body?.cancel())
+    const s = (await res.json()) as { services?: { name: string; replicas: { health: string }[] }[] }
+    return (s.services ?? []).filter((svc) => !svc.replicas.some((r) => r.health === 'up')).map((svc) => svc.name)
+  } catch {
+    return undefined
+  }
+}

@@ -34,6 +34,12 @@ export type Part = {
   portVar?: string
   /** Polled at start-up: the part is up once it answers 200. */
   health?: string
+  /**
+   * A gateway's status JSON, read once every part is up: the banner waits until the gateway
+   * has seen a replica of each service up, or its first requests could find one still
+   * marked down from a probe made while that service was starting.
+   */
+  status?: string
 }
 
 export type Plan = {
@@ -180,6 +186,7 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
     port: gw.port,
     portVar: gw.portVar,
     health: health(gw.port),
+    status: `http://${hosts.connect}:${gw.port}/_dx/status.json`,
   })
   let dev: Plan['dev']
   if (watch) {

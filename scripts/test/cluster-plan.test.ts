@@ -40,6 +40,8 @@ test('defaults: NATS, two gateways on 4040 and 4041, two replicas of each servic
     assert.equal(p.env.DX_BUS, 'nats://127.0.0.1:4222', `${p.name} on the bus`)
     assert.equal(p.env.PORT, String(p.port))
     assert.equal(p.health, `http://127.0.0.1:${p.port}/healthz`)
+    // The banner waits for each gateway to see the services up, and only gateways have that view.
+    assert.equal(p.status, p.name.startsWith('gateway') ? `http://127.0.0.1:${p.port}/_dx/status.json` : undefined)
     assert.equal(p.env.PATH, '/bin', 'the rest of the environment is passed through')
   }
   assert.match(plan.notes[0], /starting nats-server on 127\.0\.0\.1:4222/)

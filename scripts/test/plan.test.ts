@@ -21,6 +21,8 @@ test('defaults: each part its own port, the gateway pointed at the services, the
   assert.equal(gw.env.TODO_URL, 'http://127.0.0.1:4001')
   assert.equal(gw.env.NEWS_STANDALONE_URL, 'http://localhost:4003')
   assert.equal(gw.health, 'http://127.0.0.1:4040/healthz')
+  assert.equal(gw.status, 'http://127.0.0.1:4040/_dx/status.json')
+  assert.equal(part(plan, 'todo').status, undefined)
   assert.equal(part(plan, 'chat').env.DX_GATEWAY_URL, 'http://localhost:4040')
   assert.equal(part(plan, 'todo').env.PATH, '/bin', 'the rest of the environment is passed through')
   assert.deepEqual(plan.urls, [

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { test } from 'node:test'
+import { servicesNotUp } from '../lib/net.js'
+
+test('servicesNotUp: services with no replica up in a gateway\'s status; undefined when it cannot be read', async () => {
+  let answer = { status: 200, body: '' }
+  const server = createServer((_req, res) => void res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/_dx/status.json`
+  try {
+    const replicas = (...h: string[]) => h.map((health, i) => ({ url: `http://r${i}`, health }))
+    answer.body = JSON.stringify({
+      services: [
+        { name: 'todo', replicas: replicas('down', 'up') },
+        { name: 'chat', replicas: replicas('unknown', 'down') },
+        { name: 'news', replicas: replicas('foreign') },
+      ],
+    })
+    assert.deepEqual(await servicesNotUp(url), ['chat', 'news'])
+    answer.body = JSON.stringify({ services: [{ name: 'todo', replicas: replicas('up') }] })
+    assert.deepEqual(await servicesNotUp(url), [])
+    answer = { status: 503, body: '{}' }
+    assert.equal(await servicesNotUp(url), undefined)
+    answer = { status: 200, body: 'not json' }
+    assert.equal(await servicesNotUp(url), undefined)
+  } finally {
+    server.close()
+  }
+  assert.equal(await servicesNotUp('http://127.0.0.1:9/_dx/status.json'), undefined)
+})
