@@ -82,7 +82,13 @@ async function expectNoHorizontalOverflow(page: Page) {
 }
 
 async function expectInViewport(page: Page, locator: Locator, what: string) {
-  const box = await locator.boundingBox()
+  // The todo list renders itself again on its own todo:added event: a row measured mid-swap
+  // has no box yet, so ask until it has one.
+  let box = await locator.boundingBox()
+  for (let i = 0; i < 20 && !box; i++) {
+    await page.waitForTimeout(100)
+    box = await locator.boundingBox()
+  }
   expect(box, what).not.toBeNull()
   const width = await page.evaluate(() => document.documentElement.clientWidth)
   expect(box!.x, `${what}: left edge`).toBeGreaterThanOrEqual(0)
