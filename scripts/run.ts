@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { answers200, portProblem, servicesNotUp } from './lib/net.js'
+import { answers200, gatewayView, portProblem } from './lib/net.js'
 import { alive } from './lib/process.js'
 import { PlanError, planRun, type Part, type Plan } from './lib/plan.js'
 import { planCluster } from './lib/cluster-plan.js'
@@ -290,15 +290,18 @@ async function startUp(plan: Plan, sups: Supervisor[], children: ChildProcess[],
  * shows every widget. Not a failure when it does not: the gateway keeps probing.
  */
 async function gatewaysSeeServices(plan: Plan) {
-  const until = Date.now() + 10_000
+  const started = Date.now()
   for (const p of plan.parts.filter((p) => p.status)) {
-    let missing = await servicesNotUp(p.status!)
-    while (missing?.length !== 0 && Date.now() < until) {
+    let view = await gatewayView(p.status!)
+    while (view?.notUp.length !== 0 && Date.now() - started < 10_000) {
+      // A gateway that does not probe (health_interval_ms = 0) keeps every replica unknown,
+      // and sends them traffic all the same: nothing to wait for.
+      if (view && !view.probing && Date.now() - started > 3000) break
       await sleep(100)
-      missing = await servicesNotUp(p.status!)
+      view = await gatewayView(p.status!)
     }
-    if (missing === undefined) say(`${p.name}: its status (${p.status}) could not be read`)
-    else if (missing.length) say(`${p.name} does not see ${missing.join(', ')} up yet: it serves fallbacks there until its next health probe succeeds`)
+    if (view === undefined) say(`${p.name}: its status (${p.status}) could not be read`)
+    else if (view.notUp.length && view.probing) say(`${p.name} does not see ${view.notUp.join(', ')} up yet: it serves fallbacks there until its next health probe succeeds`)
   }
 }
 

@@ -25,15 +25,20 @@ export async function answers200(url: string): Promise<boolean> {
 }
 
 /**
- * The services a gateway does not yet see up (no replica of theirs is `up` on its status
- * JSON), or undefined when it could not be read.
+ * A gateway's view of its services, from its status JSON: those it does not see up (no
+ * replica `up`), and whether it probes at all (a replica in another state than `unknown`).
+ * Undefined when it could not be read.
  */
-export async function servicesNotUp(statusUrl: string): Promise<string[] | undefined> {
+export async function gatewayView(statusUrl: string): Promise<{ notUp: string[]; probing: boolean } | undefined> {
   try {
     const res = await fetch(statusUrl, { signal: AbortSignal.timeout(1000) })
     if (res.status !== 200) return void (await res.body?.cancel())
     const s = (await res.json()) as { services?: { name: string; replicas: { health: string }[] }[] }
-    return (s.services ?? []).filter((svc) => !svc.replicas.some((r) => r.health === 'up')).map((svc) => svc.name)
+    const services = s.services ?? []
+    return {
+      notUp: services.filter((svc) => !svc.replicas.some((r) => r.health === 'up')).map((svc) => svc.name),
+      probing: services.some((svc) => svc.replicas.some((r) => r.health !== 'unknown')),
+    }
   } catch {
     return undefined
   }
