@@ -3,7 +3,7 @@
 // start one. Pure, like planRun: the facts about the machine (is nats-server on PATH, is
 // the NATS port free) come in as arguments, so every branch can be tested.
 import { join } from 'node:path'
-import { envName, gatewayBundleCommand, hostsFor, PlanError, readPort, services, type Env, type Part, type Plan, type PlanOptions } from './plan.js'
+import { envName, gatewayBundleCommand, gatewayStatusUrl, hostsFor, PlanError, readPort, services, type Env, type Part, type Plan, type PlanOptions } from './plan.js'
 
 /** The second replica of a service listens this far above the first (4001 → 4011). */
 export const REPLICA_OFFSET = 10
@@ -157,7 +157,7 @@ export function planCluster(env: Env, opts: ClusterOptions): Plan {
       port: g.port,
       portVar: g.portVar,
       health: health(g.port),
-      status: `http://${hosts.connect}:${g.port}/_dx/status.json`,
+      status: gatewayStatusUrl(hosts.connect, g.port),
     })
   }
 

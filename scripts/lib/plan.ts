@@ -9,6 +9,9 @@ import { bundlePath as GATEWAY_BUNDLE, nodeFlags as gatewayNodeFlags } from '../
 /** How make start and make start-cluster run the gateway: its bundle, with its node flags (gateway/build.ts). */
 export const gatewayBundleCommand = (node: string) => ({ cmd: node, args: [...gatewayNodeFlags, GATEWAY_BUNDLE] })
 
+/** Where the runner reads a gateway's view of its services (`Part.status`). */
+export const gatewayStatusUrl = (connectHost: string, port: number) => `http://${connectHost}:${port}/_dx/status.json`
+
 /** The services `make start` runs; a new service adds one line here (and its gateway.toml entry). */
 export const services = [
   { name: 'todo', entry: 'services/todo/src/main.ts', port: 4001 },
@@ -186,7 +189,7 @@ export function planRun(env: Env, opts: PlanOptions = {}): Plan {
     port: gw.port,
     portVar: gw.portVar,
     health: health(gw.port),
-    status: `http://${hosts.connect}:${gw.port}/_dx/status.json`,
+    status: gatewayStatusUrl(hosts.connect, gw.port),
   })
   let dev: Plan['dev']
   if (watch) {
