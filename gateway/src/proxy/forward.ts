@@ -78,6 +78,8 @@ export class Forward implements Expiring {
   /** When the current phase's wait runs out (ms since the epoch); see Deadlines. */
   deadline = 0
   phase: Phase = 'connect'
+  prevWatched: Expiring | null = null
+  nextWatched: Expiring | null = null
   private timedOut: Phase | undefined
   private sentAt = 0
   private resetRetried = false
