@@ -27,6 +27,11 @@ export const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-for
  */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (!value) return undefined
+  // Nearly every message says just one of these: no list to split.
+  if (typeof value === 'string' && value.length <= 10) {
+    const v = value.toLowerCase()
+    if (v === 'keep-alive' || v === 'close') return undefined
+  }
   let out: Set<string> | undefined
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const t of part.split(',')) {

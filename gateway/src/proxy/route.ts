@@ -50,6 +50,8 @@ export function routeTable(services: ServiceConfig[], metrics: Metrics = createM
 export function forbidden(url: string): { status: number; message: string } | undefined {
   const q = url.indexOf('?')
   let path = q === -1 ? url : url.slice(0, q)
+  // Most paths hold nothing that the checks below look for.
+  if (!/[%\\.]|_dx/i.test(path)) return undefined
   if (/%2f|%5c|\\/i.test(path)) return { status: 400, message: 'encoded slashes and backslashes are not allowed in the path' }
   if (path.includes('%')) {
     try {
