@@ -16,13 +16,15 @@ export const bundlePath = 'gateway/dist/main.mjs'
  * - a young generation of 2 × 8 MB instead of 2 × 16 MB: a proxy's objects live for one
  *   exchange. (2 × 4 MB saved 5 MB more but cost the composed page 30% more CPU);
  * - the old generation grown by 20% over what survived the last full GC, not up to 4×;
- * - undici's HTTP parser (WebAssembly) kept at its baseline compile: the optimizing one
- *   cost about 10 MB for no difference in CPU we could measure;
+ * - undici's HTTP parser (WebAssembly) kept at its baseline compile (Liftoff). V8's
+ *   optimizing compile of it, which --no-wasm-tier-up does not prevent, ran on a helper
+ *   thread just after start-up: RSS rose by 30 MB for 150 ms (the whole run's peak), and
+ *   5-10 MB of it stayed. Parsing with baseline code costs a few % more CPU per request;
  * - garbage collected on the main thread only: V8's helper threads cost more than they
  *   saved on 2 cores shared with the services (6% less CPU per proxied request, 450
  *   against 653 µs per composed page), at the price of pauses of a few ms on this small heap.
  */
-export const nodeFlags = ['--max-semi-space-size=8', '--heap-growing-percent=20', '--no-wasm-tier-up', '--single-threaded-gc']
+export const nodeFlags = ['--max-semi-space-size=8', '--heap-growing-percent=20', '--liftoff-only', '--single-threaded-gc']
 
 export async function buildGateway(): Promise<string> {
   // Loaded here, so that reading the flags above costs nothing.
