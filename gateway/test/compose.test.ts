@@ -161,3 +161,67 @@ test("the user's cookies and the page's client id reach the widgets; a widget's 
     await sys.close()
   }
 })
+
+test('a widget the page cannot hold is left to the browser (too big, not HTML, not UTF-8, not 200); a 5xx shows the fallback', async () => {
+  const big = '<div class="w">' + 'x'.repeat(600 * 1024) + '</div>'
+  const cases: Record<string, Handler> = {
+    big: (_q, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(big),
+    json: (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"w":1}'),
+    latin1: (_q, res) => res.writeHead(200, { 'content-type': 'text/html; charset=iso-8859-1' }).end('<div class="w">caf\xe9</div>'),
+    moved: (_q, res) => res.writeHead(302, { location: '/elsewhere', 'content-type': 'text/html' }).end('<p>moved</p>'),
+  }
+  for (const [what, handler] of Object.entries(cases)) {
+    const sys = await system({ a: handler, b: fragment('beta'), c: (_q, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<p>down</p>') })
+    try {
+      const page = await (await fetch(sys.url)).text()
+      const a = slotOf(page, 'a')
+      assert.match(a.attrs, /hx-get="\/a"/, `${what}: the browser loads it`)
+      assert.doesNotMatch(a.inner, /class="w"|moved/, `${what}: nothing of it is in the page`)
+      assert.match(slotOf(page, 'b').inner, /beta/, `${what}: the next slot is filled`)
+      assert.match(slotOf(page, 'c').inner, /data-dx-fallback="upstream-5xx"/)
+    } finally {
+      await sys.close()
+    }
+  }
+})
+
+test('the next replica is tried when one refuses, and a page whose client left drops its widget requests', async () => {
+  const closed: number[] = []
+  let startedAt = 0
+  const heldUp = await upstream((req) => req.on('close', () => closed.push(Date.now())))
+  const good = await upstream(fragment('from the second replica'))
+  const dead = await upstream(fragment('never'))
+  await dead.close()
+  const toml =
+    `[gateway]\nport = 0\nhealth_interval_ms = 0\n` +
+    `[[services]]\nname = "a"\nupstreams = ["${dead.url}", "${good.url}"]\n` +
+    `[[services]]\nname = "b"\nupstreams = ["${heldUp.url}"]\ncompose_budget_ms = 5000\n`
+  const gw = createGateway(parseConfig(toml, 'test.toml'))
+  const port = await listen(gw.server)
+  try {
+    // b never answers: the page is still streaming its head and slot a when the client leaves.
+    const first = await new Promise<string>((resolve, reject) => {
+      const req = request(`http://127.0.0.1:${port}/`, (res) => {
+        res.setEncoding('utf8')
+        let seen = ''
+        res.on('data', (c: string) => {
+          seen += c
+          if (/slot-a[\s\S]*<\/section>/.test(seen)) {
+            startedAt = Date.now()
+            req.destroy()
+            resolve(seen)
+          }
+        })
+      })
+      req.on('error', (e) => (startedAt ? undefined : reject(e)))
+      req.end()
+    })
+    assert.match(slotOf(first, 'a').inner, /from the second replica/)
+    for (let i = 0; i < 50 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(closed.length, 1, "b's request is dropped when the page's client leaves")
+    assert.ok(closed[0] - startedAt < 1000, 'long before its 5 s budget')
+  } finally {
+    await gw.close(200)
+    await Promise.all([heldUp.close(), good.close()])
+  }
+})

@@ -9,7 +9,7 @@ import { fallbackFragment, pageHeaders, rawLookup, staleFragment, type LastGood 
 import { cookieValue } from '../proxy/forward.js'
 import { readHead } from '../proxy/headers.js'
 import type { Route } from '../proxy/route.js'
-import { fetchSlot, type SlotFetch } from './slot.js'
+import { SlotFetcher, type SlotFetch } from './slot.js'
 
 export type ComposeHooks = {
   routes: Map<string, Route>
@@ -125,13 +125,14 @@ export function createComposer(cfg: GatewayConfig, hooks: ComposeHooks) {
     const upstream = fragmentHeaders(head.upstream, client)
     const lookup = rawLookup(upstream)
     const cause: Cause = { actor: cookieValue(head.cookie, ACTOR_COOKIE), client }
-    const gone = new AbortController()
-    res.once('close', () => gone.abort())
-    const pending = page.parts.map((p) => fetchSlot(p.slot.route, upstream, started + p.slot.route.service.composeBudgetMs, gone.signal, MAX_FRAGMENT_BYTES))
+    const pending = page.parts.map((p) => new SlotFetcher(p.slot.route, upstream, started + p.slot.route.service.composeBudgetMs, MAX_FRAGMENT_BYTES))
+    res.once('close', () => {
+      for (const f of pending) f.cancel()
+    })
     res.writeHead(200, headers)
     res.write(page.before + client + page.afterClient)
     for (const [i, part] of page.parts.entries()) {
-      const html = await slotHtml(part, await pending[i], lookup, cause)
+      const html = await slotHtml(part, await pending[i].result, lookup, cause)
       if (res.destroyed) return
       res.write(html + part.after)
     }

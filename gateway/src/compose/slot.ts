@@ -12,45 +12,143 @@ export type SlotFetch =
 
 const late: SlotFetch = { kind: 'late' }
 
+/** How one try at one replica ended: its answer, whole or over the size cap, an error, or stopped. */
+type Outcome =
+  | { kind: 'answer'; status: number; headers: string[]; body: Buffer | undefined }
+  | { kind: 'error'; err: NodeJS.ErrnoException }
+  | { kind: 'stopped' }
+
+const stopped: Outcome = { kind: 'stopped' }
+
+function expire(t: Try) {
+  t.stop()
+}
+
+/**
+ * One try at one replica, as undici's dispatch handler: it keeps the answer's headers and
+ * body and nothing else, so a page holds no stream, abort signal or listener per widget
+ * while the widgets are on their way. It settles once: on the answer, an error, the end of
+ * the slot's budget or the page's client going away, whichever comes first.
+ */
+class Try implements Dispatcher.DispatchHandlers {
+  readonly outcome: Promise<Outcome>
+  private settle!: (o: Outcome) => void
+  private done = false
+  private abortFn: ((err?: Error) => void) | undefined
+  private readonly timer: NodeJS.Timeout
+  private status = 0
+  private headers: string[] = []
+  private chunks: Buffer[] = []
+  private size = 0
+
+  constructor(
+    private readonly max: number,
+    ms: number,
+  ) {
+    this.outcome = new Promise((resolve) => (this.settle = resolve))
+    this.timer = setTimeout(expire, ms, this)
+  }
+
+  /** Late for its budget, or the page is gone: settled now, and the exchange is dropped. */
+  stop() {
+    this.finish(stopped)
+    this.abortFn?.()
+  }
+
+  private finish(o: Outcome) {
+    if (this.done) return
+    this.done = true
+    clearTimeout(this.timer)
+    this.settle(o)
+  }
+
+  onConnect(abort: (err?: Error) => void) {
+    this.abortFn = abort
+    // Stopped while queued for a pooled socket: dropped as its turn comes.
+    if (this.done) abort()
+  }
+
+  onHeaders(status: number, raw: Buffer[] | string[] | null): boolean {
+    this.status = status
+    // As undici's request() gives them: lowercase names, UTF-8 values, in the order sent.
+    const headers = this.headers
+    for (let i = 0; raw && i < raw.length; i += 2) headers.push(raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('utf8'))
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length
+    if (this.size > this.max) {
+      // Too big to place in the page: the browser loads it.
+      this.finish({ kind: 'answer', status: this.status, headers: this.headers, body: undefined })
+      this.abortFn?.()
+      return false
+    }
+    this.chunks.push(chunk)
+    return true
+  }
+
+  onComplete() {
+    const { chunks, size } = this
+    this.finish({ kind: 'answer', status: this.status, headers: this.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) })
+  }
+
+  onError(err: Error) {
+    this.finish({ kind: 'error', err: err as NodeJS.ErrnoException })
+  }
+}
+
 /**
  * Fetches a service's widget as htmx would, within the slot's budget (until `until`, ms since
  * the epoch): round robin over its usable replicas, the next one when a replica cannot be
- * reached, and every outcome reported to the replica's breaker as the proxy does. `signal`
+ * reached, and every outcome reported to the replica's breaker as the proxy does. `cancel`
  * ends it early (the page's client went away). A wait never outlasts the budget.
  */
-export async function fetchSlot(route: Route, headers: string[], until: number, signal: AbortSignal, maxBytes: number): Promise<SlotFetch> {
-  const { upstreams, service } = route
-  const tried = new Set<URL>()
-  let lastFailure: FailReason | undefined
-  let resetRetried = false
-  for (;;) {
-    const target = upstreams.pick(tried)
-    if (!target) return { kind: 'failed', reason: lastFailure ?? (upstreams.size === 0 ? 'no-upstream' : 'unavailable') }
-    const left = until - Date.now()
-    if (left <= 0 || signal.aborted) {
-      upstreams.release(target)
-      return late
-    }
-    const ac = new AbortController()
-    const stop = () => ac.abort()
-    const timer = setTimeout(stop, left)
-    signal.addEventListener('abort', stop, { once: true })
-    const sentAt = Date.now()
-    try {
-      const r = await route.pool(target).request({ method: 'GET', path: service.widget, headers, signal: ac.signal })
-      const body = await readCapped(r.body, maxBytes)
-      upstreams.report(target, r.statusCode >= 500 ? 'fail' : 'ok', Date.now() - sentAt, r.statusCode >= 500 ? `answered ${r.statusCode}` : undefined)
-      if (r.statusCode >= 500) return { kind: 'failed', reason: 'upstream-5xx' }
-      const flat = flatten(r.headers)
-      if (r.statusCode !== 200 || body === undefined || !isUtf8Html(r.headers['content-type'])) return late
-      return { kind: 'ok', body, headers: flat }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (ac.signal.aborted) {
+export class SlotFetcher {
+  readonly result: Promise<SlotFetch>
+  private current: Try | undefined
+  private gone = false
+
+  constructor(route: Route, headers: string[], until: number, maxBytes: number) {
+    this.result = this.run(route, headers, until, maxBytes)
+  }
+
+  cancel() {
+    this.gone = true
+    this.current?.stop()
+  }
+
+  private async run(route: Route, headers: string[], until: number, maxBytes: number): Promise<SlotFetch> {
+    const { upstreams, service } = route
+    let tried: Set<URL> | undefined
+    let lastFailure: FailReason | undefined
+    let resetRetried = false
+    for (;;) {
+      const target = upstreams.pick(tried)
+      if (!target) return { kind: 'failed', reason: lastFailure ?? (upstreams.size === 0 ? 'no-upstream' : 'unavailable') }
+      const left = until - Date.now()
+      if (left <= 0 || this.gone) {
+        upstreams.release(target)
+        return late
+      }
+      const t = (this.current = new Try(maxBytes, left))
+      const sentAt = Date.now()
+      route.pool(target).dispatch({ method: 'GET', path: service.widget, headers, body: null }, t)
+      const o = await t.outcome
+      this.current = undefined
+      if (o.kind === 'stopped') {
         // Late says nothing about the replica: the browser's own request is judged by the proxy.
         upstreams.release(target)
         return late
       }
+      if (o.kind === 'answer') {
+        const { status } = o
+        upstreams.report(target, status >= 500 ? 'fail' : 'ok', Date.now() - sentAt, status >= 500 ? `answered ${status}` : undefined)
+        if (status >= 500) return { kind: 'failed', reason: 'upstream-5xx' }
+        if (status !== 200 || o.body === undefined || !isUtf8Html(contentType(o.headers))) return late
+        return { kind: 'ok', body: o.body, headers: o.headers }
+      }
+      const code = o.err.code
       // A kept-alive socket the service closed as it was reused: once more, not held against it.
       if ((code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && !resetRetried) {
         resetRetried = true
@@ -59,45 +157,23 @@ export async function fetchSlot(route: Route, headers: string[], until: number, 
       }
       if (CONNECT_ERRORS.has(code!)) {
         upstreams.report(target, 'connect-fail', Date.now() - sentAt, code)
-        tried.add(target)
+        ;(tried ??= new Set()).add(target)
         lastFailure = code === 'ECONNREFUSED' ? 'refused' : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect-timeout' : 'upstream-error'
         continue
       }
-      upstreams.report(target, 'fail', Date.now() - sentAt, code ?? (err as Error).message)
+      upstreams.report(target, 'fail', Date.now() - sentAt, code ?? o.err.message)
       return { kind: 'failed', reason: code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'connection-lost' : 'upstream-error' }
-    } finally {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', stop)
     }
   }
 }
 
-/** The body whole, or undefined (and the rest dropped) once it is over `max` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += chunk.length
-    if (size > max) {
-      body.destroy()
-      return undefined
-    }
-    chunks.push(chunk)
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
+function contentType(headers: string[]): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'content-type') return headers[i + 1]
+  return undefined
 }
 
-function flatten(headers: Record<string, string | string[] | undefined>): string[] {
-  const out: string[] = []
-  for (const [k, v] of Object.entries(headers)) {
-    if (Array.isArray(v)) for (const one of v) out.push(k, one)
-    else if (v !== undefined) out.push(k, v)
-  }
-  return out
-}
-
-function isUtf8Html(type: string | string[] | undefined): boolean {
-  const v = (Array.isArray(type) ? type[0] : type)?.toLowerCase() ?? ''
+function isUtf8Html(type: string | undefined): boolean {
+  const v = type?.toLowerCase() ?? ''
   if (!v.trimStart().startsWith('text/html')) return false
   const cs = /;\s*charset\s*=\s*"?([^";\s]+)/.exec(v)
   return !cs || cs[1] === 'utf-8' || cs[1] === 'utf8' || cs[1] === 'us-ascii'
