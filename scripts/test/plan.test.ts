@@ -90,7 +90,7 @@ test('start runs the services with tsx and the gateway from its bundle; watch ru
   const start = planRun({}, { node: '/n', tsx: '/t' })
   assert.deepEqual([part(start, 'todo').cmd, ...part(start, 'todo').args], ['/n', '--import', 'tsx', 'services/todo/src/main.ts'])
   assert.equal(part(start, 'todo').entry, 'services/todo/src/main.ts')
-  assert.deepEqual([part(start, 'gateway').cmd, ...part(start, 'gateway').args], ['/n', '--max-semi-space-size=8', '--heap-growing-percent=20', '--liftoff-only', '--single-threaded-gc', '--v8-pool-size=1', 'gateway/dist/main.mjs'])
+  assert.deepEqual([part(start, 'gateway').cmd, ...part(start, 'gateway').args], ['/n', '--max-semi-space-size=4', '--heap-growing-percent=20', '--liftoff-only', '--single-threaded-gc', '--v8-pool-size=1', 'gateway/dist/main.mjs'])
   const watch = planRun({}, { watch: true, node: '/n', tsx: '/t', tailwind: '/tw' })
   assert.deepEqual([part(watch, 'gateway').cmd, ...part(watch, 'gateway').args], ['/n', '--import', 'tsx', 'gateway/src/main.ts'])
   assert.equal(part(watch, 'gateway').entry, 'gateway/src/main.ts')
