@@ -15,9 +15,9 @@ export const bundlePath = 'gateway/dist/main.mjs'
  * Node flags for the gateway, each measured under load with make bench:
  * - a young generation of 2 × 4 MB instead of 2 × 16 MB: a proxy's objects live for one
  *   exchange. Against 2 × 8 MB, the peak RSS was 90.1 against 99.8 MB in make bench, for a
- *   few % more CPU per proxied request (36.1 against 32.0 µs there, 2.21× against 2.17×
- *   NGINX's) and per composed page (255 against 160-211 µs). V8 rounds the size up to a
- *   power of two: 6 is 8;
+ *   few % more CPU per proxied request (2.21× against 2.17× NGINX's there; 3-12% in paired
+ *   runs) and per composed page (255 against 160-211 µs). V8 rounds the size up to a power
+ *   of two: 6 is 8;
  * - the old generation grown by 20% over what survived the last full GC, not up to 4×;
  * - undici's HTTP parser (WebAssembly) kept at its baseline compile (Liftoff). V8's
  *   optimizing compile of it, which --no-wasm-tier-up does not prevent, ran on a helper
