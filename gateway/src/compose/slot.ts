@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { CONNECT_ERRORS } from '../proxy/forward.js'
+import { CONNECT_ERRORS, connectFailure, isReset } from '../proxy/upstream-errors.js'
 import type { FailReason } from '../fallback.js'
 import type { Route } from '../proxy/route.js'
 
@@ -150,7 +150,7 @@ export class SlotFetcher {
       }
       const code = o.err.code
       // A kept-alive socket the service closed as it was reused: once more, not held against it.
-      if ((code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && !resetRetried) {
+      if (isReset(code) && !resetRetried) {
         resetRetried = true
         upstreams.release(target)
         continue
@@ -158,11 +158,11 @@ export class SlotFetcher {
       if (CONNECT_ERRORS.has(code!)) {
         upstreams.report(target, 'connect-fail', Date.now() - sentAt, code)
         ;(tried ??= new Set()).add(target)
-        lastFailure = code === 'ECONNREFUSED' ? 'refused' : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect-timeout' : 'upstream-error'
+        lastFailure = connectFailure(code)
         continue
       }
       upstreams.report(target, 'fail', Date.now() - sentAt, code ?? o.err.message)
-      return { kind: 'failed', reason: code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'connection-lost' : 'upstream-error' }
+      return { kind: 'failed', reason: isReset(code) ? 'connection-lost' : 'upstream-error' }
     }
   }
 }

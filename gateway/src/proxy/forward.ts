@@ -8,6 +8,7 @@ import { drain, readBody, type BodyBudget } from './body.js'
 import type { Deadlines, Expiring } from './deadlines.js'
 import { readHead, responseHeaders, type RequestHead } from './headers.js'
 import type { Route } from './route.js'
+import { CONNECT_ERRORS, connectFailure, isReset } from './upstream-errors.js'
 import type { Cause } from '../events/relay.js'
 
 /** One cookie's value from a Cookie header, undefined when absent or not decodable. */
@@ -54,9 +55,6 @@ function onClientClose(this: Tagged) {
   f.route.metrics.requestDone(f.req.method, this.headersSent ? this.statusCode : 499, (performance.now() - f.startedAt) / 1000)
   f.clientClosed()
 }
-
-/** Errors that mean the request never reached the replica: safe to try the next one. */
-export const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 /**
  * One proxied HTTP exchange, holding all of its state: the client's request is read (body
@@ -236,7 +234,7 @@ export class Forward implements Expiring {
     const readWithoutBody = this.isRead && !this.body?.length
     // A keep-alive socket the service closed just as it was reused: a read goes again, once.
     // It says nothing about the replica, so it is not held against it.
-    if (!timedOut && reached && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && readWithoutBody && !this.resetRetried) {
+    if (!timedOut && reached && isReset(code) && readWithoutBody && !this.resetRetried) {
       this.resetRetried = true
       route.upstreams.release(target!)
       return this.send()
@@ -248,7 +246,7 @@ export class Forward implements Expiring {
       // Nothing reached this replica: a read goes to the next one.
       ;(this.tried ??= new Set()).add(target!)
       if (readWithoutBody && this.tried.size < route.upstreams.size) return this.send()
-      return this.fail(timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect-timeout' : code === 'ECONNREFUSED' ? 'refused' : 'upstream-error')
+      return this.fail(connectFailure(code, timedOut === 'connect'))
     }
     if (timedOut === 'response') {
       const why = `no answer within ${route.service.responseTimeoutMs} ms`
