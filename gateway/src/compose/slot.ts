@@ -1,6 +1,6 @@
-import type { Dispatcher } from 'undici'
 import { CONNECT_ERRORS, connectFailure, isReset } from '../proxy/upstream-errors.js'
 import type { FailReason } from '../fallback.js'
+import type { UpstreamHandler } from '../proxy/pool.js'
 import type { Route } from '../proxy/route.js'
 
 /** What one widget fetch for the composed page came to. */
@@ -11,6 +11,8 @@ export type SlotFetch =
   | { kind: 'failed'; reason: FailReason }
 
 const late: SlotFetch = { kind: 'late' }
+
+const utf8 = (latin1: string) => (/[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1)
 
 /** How one try at one replica ended: its answer, whole or over the size cap, an error, or stopped. */
 type Outcome =
@@ -25,16 +27,16 @@ function expire(t: Try) {
 }
 
 /**
- * One try at one replica, as undici's dispatch handler: it keeps the answer's headers and
+ * One try at one replica, as the pool's handler: it keeps the answer's headers and
  * body and nothing else, so a page holds no stream, abort signal or listener per widget
  * while the widgets are on their way. It settles once: on the answer, an error, the end of
  * the slot's budget or the page's client going away, whichever comes first.
  */
-class Try implements Dispatcher.DispatchHandlers {
+class Try implements UpstreamHandler {
   readonly outcome: Promise<Outcome>
   private settle!: (o: Outcome) => void
   private done = false
-  private abortFn: ((err?: Error) => void) | undefined
+  private abortFn: (() => void) | undefined
   private readonly timer: NodeJS.Timeout
   private status = 0
   private headers: string[] = []
@@ -62,17 +64,17 @@ class Try implements Dispatcher.DispatchHandlers {
     this.settle(o)
   }
 
-  onConnect(abort: (err?: Error) => void) {
+  onConnect(abort: () => void) {
     this.abortFn = abort
     // Stopped while queued for a pooled socket: dropped as its turn comes.
     if (this.done) abort()
   }
 
-  onHeaders(status: number, raw: Buffer[] | string[] | null): boolean {
+  onHeaders(status: number, raw: string[]): boolean {
     this.status = status
-    // As undici's request() gives them: lowercase names, UTF-8 values, in the order sent.
+    // Lowercase names and UTF-8 values, in the order sent; the parser reads bytes as latin1.
     const headers = this.headers
-    for (let i = 0; raw && i < raw.length; i += 2) headers.push(raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('utf8'))
+    for (let i = 0; i < raw.length; i += 2) headers.push(raw[i].toLowerCase(), utf8(raw[i + 1]))
     return true
   }
 
@@ -93,8 +95,8 @@ class Try implements Dispatcher.DispatchHandlers {
     this.finish({ kind: 'answer', status: this.status, headers: this.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) })
   }
 
-  onError(err: Error) {
-    this.finish({ kind: 'error', err: err as NodeJS.ErrnoException })
+  onError(err: NodeJS.ErrnoException) {
+    this.finish({ kind: 'error', err })
   }
 }
 

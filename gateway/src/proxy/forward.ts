@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Dispatcher } from 'undici'
 import { ACTOR_COOKIE, crossSiteRefusal, type AppLogger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '@dx/kit'
@@ -7,6 +6,7 @@ import { errorPage, fallbackFragment, pageHeaders, rawLookup, sendHtml, staleFra
 import { drain, readBody, type BodyBudget } from './body.js'
 import type { Deadlines, Expiring } from './deadlines.js'
 import { readHead, responseHeaders, type RequestHead } from './headers.js'
+import type { UpstreamHandler } from './pool.js'
 import type { Route } from './route.js'
 import { CONNECT_ERRORS, connectFailure, isReset } from './upstream-errors.js'
 import type { Cause } from '../events/relay.js'
@@ -61,8 +61,8 @@ function onClientClose(this: Tagged) {
  * whole, within the limit), sent to one replica with headers built fresh, and its response
  * streamed back. Every wait has a timer, and every way out releases the upstream socket.
  *
- * Upstream requests go through undici's connection pools (Node's own HTTP client, the one
- * behind fetch): measured here, it costs half the CPU of `http.request` per request.
+ * Upstream requests go through the gateway's own keep-alive pools (pool.ts), the cheapest
+ * HTTP client measured here.
  */
 export class Forward implements Expiring {
   readonly head: RequestHead
@@ -147,7 +147,7 @@ export class Forward implements Expiring {
     // The connect timer starts now, so time queued for a pooled socket counts too.
     this.arm(route.service.connectTimeoutMs)
     // The same headers on a retry: never a second X-Forwarded-For entry.
-    route.pool(target).dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.url!, headers: this.head.upstream, body: this.body }, attempt)
+    route.pool(target).dispatch({ method: req.method!, path: req.url!, headers: this.head.upstream, body: this.body }, attempt)
   }
 
   /** A socket to the replica is connected and the request is being written. */
@@ -157,7 +157,7 @@ export class Forward implements Expiring {
   }
 
   /** The response head arrived: pass it on and start streaming. */
-  respond(status: number, raw: Buffer[], statusText: string): boolean {
+  respond(status: number, raw: string[], statusText: string): boolean {
     const { res, route, shared } = this
     // A 5xx counts against the replica's breaker; any other answer is a success.
     if (route.upstreams.report(this.target!, status >= 500 ? 'fail' : 'ok', Date.now() - this.sentAt, status >= 500 ? `answered ${status}` : undefined)) {
@@ -344,13 +344,13 @@ export class Forward implements Expiring {
 }
 
 /**
- * One try at one replica, as undici's dispatch handler. It reports to its exchange only
+ * One try at one replica, as the pool's handler. It reports to its exchange only
  * while it is the exchange's current attempt, so a late event of an abandoned try is ignored.
  */
-class Attempt implements Dispatcher.DispatchHandlers {
+class Attempt implements UpstreamHandler {
   reached = false
   private responded = false
-  private abortFn: ((err?: Error) => void) | undefined
+  private abortFn: (() => void) | undefined
   private cancelled = false
 
   constructor(private readonly fwd: Forward) {}
@@ -364,21 +364,21 @@ class Attempt implements Dispatcher.DispatchHandlers {
     this.abortFn?.()
   }
 
-  onConnect(abort: (err?: Error) => void) {
+  onConnect(abort: () => void) {
     this.abortFn = abort
     if (this.cancelled || !this.current) return abort()
     this.reached = true
     this.fwd.connected()
   }
 
-  onHeaders(status: number, headers: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
+  onHeaders(status: number, headers: string[], resume: () => void, statusText: string): boolean {
     if (!this.current) {
       this.abortFn?.()
       return false
     }
     this.responded = true
     this.resume = resume
-    return this.fwd.respond(status, (headers ?? []) as Buffer[], statusText)
+    return this.fwd.respond(status, headers, statusText)
   }
 
   private resume: (() => void) | undefined
@@ -392,7 +392,7 @@ class Attempt implements Dispatcher.DispatchHandlers {
     if (this.current) this.fwd.complete()
   }
 
-  onError(err: Error) {
-    if (this.current) this.fwd.failed(err as NodeJS.ErrnoException, this.reached, this.responded)
+  onError(err: NodeJS.ErrnoException) {
+    if (this.current) this.fwd.failed(err, this.reached, this.responded)
   }
 }

@@ -154,7 +154,7 @@ export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: s
  * hop-by-hop and Connection-named ones (Node frames the response again). `Content-Length`
  * is kept when the upstream gave one, so the client sees the exact length.
  */
-export function responseHeaders(raw: Buffer[]): { headers: string[]; triggers: boolean; html: boolean; csp: boolean; vary?: string } {
+export function responseHeaders(raw: string[]): { headers: string[]; triggers: boolean; html: boolean; csp: boolean; vary?: string } {
   const headers: string[] = []
   let named: Set<string> | undefined
   let triggers = false
@@ -162,8 +162,8 @@ export function responseHeaders(raw: Buffer[]): { headers: string[]; triggers: b
   let csp = false
   let vary: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1')
-    const value = raw[i + 1].toString('latin1')
+    const name = raw[i]
+    const value = raw[i + 1]
     const key = name.toLowerCase()
     if (key === 'connection') {
       named = connectionTokens(value)

@@ -1,18 +1,17 @@
-import { Pool } from 'undici'
 import type { ServiceConfig } from '../config.js'
 import { createMetrics, type Metrics, type ServiceMetrics } from '../metrics.js'
+import { UpstreamPool } from './pool.js'
 import { Upstreams } from './upstreams.js'
 
 /** A service, its replicas, and a keep-alive connection pool per replica. */
-export type Route = { service: ServiceConfig; upstreams: Upstreams; pool: (replica: URL) => Pool; metrics: ServiceMetrics; close: () => Promise<void> }
+export type Route = { service: ServiceConfig; upstreams: Upstreams; pool: (replica: URL) => UpstreamPool; metrics: ServiceMetrics; close: () => Promise<void> }
 
 function route(s: ServiceConfig, metrics: Metrics): Route {
-  const pools = new Map<URL, Pool>()
+  const pools = new Map<URL, UpstreamPool>()
   const pool = (replica: URL) => {
     let p = pools.get(replica)
     if (!p) {
-      // undici's own timers are off: the exchange arms its own, queue time included.
-      p = new Pool(replica.origin, { connections: s.maxConnections, pipelining: 1, connectTimeout: s.connectTimeoutMs, headersTimeout: 0, bodyTimeout: 0 })
+      p = new UpstreamPool(replica, s.maxConnections, s.connectTimeoutMs)
       pools.set(replica, p)
     }
     return p
