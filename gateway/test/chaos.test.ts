@@ -104,7 +104,7 @@ test('restarted: traffic returns within one health interval', async () => {
   for (const p of [ports.a, ports.b]) assert.equal((await replicaState(p)).health, 'up')
 })
 
-test('a foreign HTTP server on a replica port gets no traffic, and the status page says why', async () => {
+test('a foreign HTTP server on a replica port gets no traffic, and the status page says why', async (t) => {
   await b.stop()
   let hits = 0
   const foreign = createServer((req, res) => {
@@ -112,6 +112,8 @@ test('a foreign HTTP server on a replica port gets no traffic, and the status pa
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/html' }).end('<h1>Not the todo service</h1>')
   })
   await new Promise<void>((r) => foreign.listen(ports.b, '127.0.0.1', r))
+  // Closed even when an assertion fails: a server left listening keeps the test file from ending.
+  t.after(() => new Promise<void>((r) => foreign.close(() => r())))
   await sleep(1500)
   const before = hits
   for (let i = 0; i < 20; i++) {
@@ -125,5 +127,4 @@ test('a foreign HTTP server on a replica port gets no traffic, and the status pa
   assert.match(state.reason ?? '', /not a distributex service/)
   const page = await (await fetch(`${gw.url}/_dx/status`)).text()
   assert.match(page, /not a distributex service/)
-  await new Promise<void>((r) => foreign.close(() => r()))
 })
