@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { createServer } from 'node:net'
 import { after, describe, test } from 'node:test'
 import { WebSocket, WebSocketServer } from 'ws'
 import { freePort, sleep } from '@dx/testkit'
@@ -200,6 +201,25 @@ describe('a dead or slow upstream', () => {
     assert.equal(nav.status, 504)
     await gw.close()
     await hang.close()
+  })
+
+  test('an answer that is not HTTP: the fallback for a read, 502 for a navigation, and the socket is dropped', async () => {
+    let connections = 0
+    const liar = createServer((s) => {
+      connections++
+      s.on('data', () => s.write('SMTP ready\r\n\r\n'))
+      s.on('error', () => {})
+    })
+    const port = await new Promise<number>((r) => liar.listen(0, '127.0.0.1', () => r((liar.address() as { port: number }).port)))
+    const gw = await gateway([`http://127.0.0.1:${port}`])
+    const r = await fetch(`${gw.url}/svc`, { headers: htmx, signal: AbortSignal.timeout(2000) })
+    assert.equal(r.status, 200)
+    assert.ok(['upstream-error', 'connection-lost'].includes(r.headers.get('x-dx-fallback')!), r.headers.get('x-dx-fallback')!)
+    const nav = await fetch(`${gw.url}/svc/page`, { signal: AbortSignal.timeout(2000) })
+    assert.equal(nav.status, 502)
+    assert.equal(connections, 2, 'a socket that spoke garbage is not reused')
+    await gw.close()
+    liar.close()
   })
 
   test('recovers on its own when the upstream comes back', async () => {

@@ -1,4 +1,4 @@
-import { CONNECT_ERRORS, connectFailure, isReset } from '../proxy/upstream-errors.js'
+import { CONNECT_ERRORS, connectFailure, describe, isReset } from '../proxy/upstream-errors.js'
 import type { FailReason } from '../fallback.js'
 import type { UpstreamHandler } from '../proxy/pool.js'
 import type { Route } from '../proxy/route.js'
@@ -163,7 +163,7 @@ export class SlotFetcher {
         lastFailure = connectFailure(code)
         continue
       }
-      upstreams.report(target, 'fail', Date.now() - sentAt, code ?? o.err.message)
+      upstreams.report(target, 'fail', Date.now() - sentAt, describe(o.err))
       return { kind: 'failed', reason: isReset(code) ? 'connection-lost' : 'upstream-error' }
     }
   }

@@ -8,7 +8,7 @@ import type { Deadlines, Expiring } from './deadlines.js'
 import { readHead, responseHeaders, type RequestHead } from './headers.js'
 import type { UpstreamHandler } from './pool.js'
 import type { Route } from './route.js'
-import { CONNECT_ERRORS, connectFailure, isReset } from './upstream-errors.js'
+import { CONNECT_ERRORS, connectFailure, describe, isReset } from './upstream-errors.js'
 import type { Cause } from '../events/relay.js'
 
 /** One cookie's value from a Cookie header, undefined when absent or not decodable. */
@@ -254,7 +254,7 @@ export class Forward implements Expiring {
       this.log.warn(`${route.service.name}: ${req.method} ${req.url}: ${why} from ${target!.origin}`)
       return this.fail('timeout')
     }
-    const why = code ?? err.message
+    const why = describe(err)
     route.upstreams.report(target!, 'fail', elapsed, why)
     this.log.warn(`${route.service.name}: ${req.method} ${req.url} failed at ${target!.origin}: ${why}`)
     this.fail(reached ? 'connection-lost' : 'upstream-error')
