@@ -19,10 +19,11 @@ export const bundlePath = 'gateway/dist/main.mjs'
  *   runs) and per composed page (255 against 160-211 µs). V8 rounds the size up to a power
  *   of two: 6 is 8;
  * - the old generation grown by 20% over what survived the last full GC, not up to 4×;
- * - undici's HTTP parser (WebAssembly) kept at its baseline compile (Liftoff). V8's
- *   optimizing compile of it, which --no-wasm-tier-up does not prevent, ran on a helper
- *   thread just after start-up: RSS rose by 30 MB for 150 ms (the whole run's peak), and
- *   5-10 MB of it stayed. Parsing with baseline code costs a few % more CPU per request;
+ * - the HTTP parser behind `fetch` (undici's, WebAssembly) kept at its baseline compile
+ *   (Liftoff). V8's optimizing compile of it, which --no-wasm-tier-up does not prevent, ran
+ *   on a helper thread just after start-up: RSS rose by 30 MB for 150 ms (the whole run's
+ *   peak), and 5-10 MB of it stayed. Only health probes and event deliveries use `fetch`;
+ *   proxied requests go through proxy/pool.ts and Node's own parser;
  * - garbage collected on the main thread only: V8's helper threads cost more than they
  *   saved on 2 cores shared with the services (6% less CPU per proxied request, 450
  *   against 653 µs per composed page), at the price of pauses of a few ms on this small heap;
