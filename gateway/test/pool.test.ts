@@ -1,7 +1,12 @@
 // The gateway's upstream connection pool against a replica scripted byte by byte: framing of
 // what it sends, every way an answer can be framed, socket reuse, and what it refuses.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createServer as createHttpsServer } from 'node:https'
 import { createServer, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { CLOSED, UpstreamPool, type UpstreamHandler, type UpstreamRequest } from '../src/proxy/pool.js'
 
@@ -269,4 +274,23 @@ test('header values pass byte for byte, latin1 both ways', async () => {
   assert.equal(Buffer.from(got.headers[1], 'latin1').toString('utf8'), 'café')
   assert.ok(r.requests[0].includes(`X-Sent: ${Buffer.from('né').toString('latin1')}`))
   await pool.close()
+})
+
+test('an https:// replica: spoken to over TLS, its certificate checked', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dx-pool-tls-'))
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')])
+  if (made.status !== 0) return t.skip(`openssl could not make a test certificate: ${made.error?.message ?? made.stderr}`)
+  const cert = readFileSync(join(dir, 'cert.pem'))
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => res.end(`secure ${req.url} ${req.headers.host}`))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => server.close())
+  const origin = new URL(`https://localhost:${(server.address() as { port: number }).port}`)
+  const trusted = new UpstreamPool(origin, 1, 1000, { ca: cert })
+  const got = await send(trusted, {})
+  assert.equal(got.body.toString(), `secure /x ${origin.host}`)
+  await trusted.close()
+  // A certificate no CA vouches for: no request goes out.
+  const untrusted = await send(new UpstreamPool(origin, 1, 1000), {})
+  assert.equal(untrusted.connected, false)
+  assert.match(untrusted.error?.code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY/)
 })

@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net'
+import { connect, isIP, type Socket } from 'node:net'
 import { createRequire } from 'node:module'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 
 /**
  * Node's own HTTP/1.1 parser (llhttp, compiled in), the one behind its http client and
@@ -96,7 +97,11 @@ class Conn {
   ) {
     this.ex = first
     first.conn = this
-    const socket = (this.socket = connect({ host: pool.host, port: pool.port, noDelay: true }))
+    const { host, port, tls } = pool
+    // An https:// replica's certificate is checked against the system's CAs (and
+    // NODE_EXTRA_CA_CERTS), for its host name.
+    const socket = (this.socket = tls ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...tls }) : connect({ host, port }))
+    socket.setNoDelay(true)
     socket.setKeepAlive(true, 60_000)
     this.connectTimer = setTimeout(onConnectTimeout, pool.connectTimeoutMs, this)
     const p = (this.parser = new HTTPParser())
@@ -105,7 +110,7 @@ class Conn {
     p[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete
     p[HTTPParser.kOnBody] = this.onBody
     p[HTTPParser.kOnMessageComplete] = this.onMessageComplete
-    socket.on('connect', this.onConnected)
+    socket.on(tls ? 'secureConnect' : 'connect', this.onConnected)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('error', this.onSocketError)
@@ -282,6 +287,8 @@ export class UpstreamPool {
   readonly host: string
   readonly port: number
   readonly hostHeader: string
+  /** Set for an https:// replica: its TLS options. */
+  readonly tls: ConnectionOptions | undefined
   private readonly conns = new Set<Conn>()
   private readonly idle: Conn[] = []
   private readonly queue: Exchange[] = []
@@ -294,9 +301,11 @@ export class UpstreamPool {
     origin: URL,
     readonly max: number,
     readonly connectTimeoutMs: number,
+    tls: ConnectionOptions = {},
   ) {
     this.host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname
-    this.port = Number(origin.port || 80)
+    this.tls = origin.protocol === 'https:' ? tls : undefined
+    this.port = Number(origin.port || (this.tls ? 443 : 80))
     this.hostHeader = origin.host
   }
 
