@@ -79,7 +79,6 @@ class Conn {
   readonly socket: Socket
   private readonly parser: Parser
   ex: Exchange | undefined
-  private connected = false
   private responded = false
   private finished = false
   private informational = false
@@ -125,7 +124,6 @@ class Conn {
 
   private onConnected = () => {
     clearTimeout(this.connectTimer)
-    this.connected = true
     const ex = this.ex
     this.ex = undefined
     if (ex && !ex.aborted) this.run(ex)
@@ -156,14 +154,12 @@ class Conn {
     }
     if (!host) head += `Host: ${this.pool.hostHeader}\r\n`
     ex.sent = true
-    if (body?.length) head += `Content-Length: ${body.length}\r\n`
-    else if (PAYLOAD.has(method)) head += 'Content-Length: 0\r\n'
     if (body?.length) {
       this.socket.cork()
-      this.socket.write(head + '\r\n', 'latin1')
+      this.socket.write(`${head}Content-Length: ${body.length}\r\n\r\n`, 'latin1')
       this.socket.write(body)
       this.socket.uncork()
-    } else this.socket.write(head + '\r\n', 'latin1')
+    } else this.socket.write(PAYLOAD.has(method) ? `${head}Content-Length: 0\r\n\r\n` : `${head}\r\n`, 'latin1')
   }
 
   private onHeadersComplete = (_maj: number, _min: number, headers: string[] | undefined, _m: unknown, _u: unknown, status: number, statusText: string, upgrade: boolean, keep: boolean) => {
