@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import type { ClientResponse } from './proxy/forward.js'
 import { html, raw } from 'hono/html'
 import { layout } from '@dx/ui'
 import { securityHeaders } from '@dx/kit'
@@ -146,7 +146,7 @@ export function writeError(title: string, reason: FailReason) {
     : `${title} is unavailable right now, so your change was not saved. Try again in a moment. (${technicalReason[reason]})`
 }
 
-export async function sendHtml(res: ServerResponse, status: number, body: String | Promise<String>, headers: Record<string, string> = {}) {
+export async function sendHtml(res: ClientResponse, status: number, body: String | Promise<String>, headers: Record<string, string> = {}) {
   const text = String(await body)
   if (res.headersSent || res.destroyed) return
   res.writeHead(status, {

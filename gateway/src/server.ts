@@ -12,6 +12,7 @@ import type { HxEvent } from '@dx/kit'
 import { health } from './health.js'
 import { pageHeaders } from './fallback.js'
 import { createProxy } from './proxy/proxy.js'
+import { installFront } from './proxy/front.js'
 import { createDelivery } from './events/delivery.js'
 import { createRelay } from './events/relay.js'
 import { createSseHub } from './events/sse.js'
@@ -155,6 +156,19 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
     else socket.destroy()
   })
+  // A plain request for a service is read on the raw socket, before Node's server; anything
+  // else reaches the handlers above with its connection (front.ts says why).
+  const front = installFront(server, {
+    serve(req, res) {
+      const route = proxy.match(req.url)
+      if (!route) return false
+      proxy.web(req, res, route)
+      return true
+    },
+    draining: () => state.draining,
+    keepAliveMs: () => server.keepAliveTimeout,
+    headerTimeoutMs: cfg.clientHeaderTimeoutMs,
+  })
 
   /**
    * Graceful stop: /healthz turns 503, the event streams end, new connections are refused,
@@ -166,8 +180,12 @@ export function createGateway(cfg: GatewayConfig, opts: { bus?: Bus; onEvents?: 
     registry.stop()
     sse.close()
     delivery.close()
+    front.drain()
     const finished = await drainServer(server, graceMs)
-    if (!finished) log.warn(`requests still open after ${graceMs / 1000} s were cut`)
+    if (!finished) {
+      front.destroy()
+      log.warn(`requests still open after ${graceMs / 1000} s were cut`)
+    }
     await proxy.close()
     // A bus the gateway made is its own to close (a test's is the test's).
     if (!opts.bus) await bus.close()

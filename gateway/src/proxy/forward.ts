@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import { ACTOR_COOKIE, crossSiteRefusal, type AppLogger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
 import { eventsOf, type HxEvent } from '@dx/kit'
@@ -43,11 +44,36 @@ export type ForwardShared = {
 
 type Phase = 'connect' | 'response' | 'body'
 
+/** A client's request as the forwarder reads it: Node's IncomingMessage, or the front's. */
+export interface ClientRequest {
+  readonly method?: string
+  readonly url?: string
+  readonly rawHeaders: string[]
+  readonly socket: Socket
+  readonly complete: boolean
+}
+
+/** The part of Node's ServerResponse the forwarder uses; the front's answers have it too. */
+export interface ClientResponse {
+  statusCode: number
+  readonly headersSent: boolean
+  readonly writableFinished: boolean
+  readonly destroyed: boolean
+  writeHead(status: number, text: string, headers: string[]): unknown
+  writeHead(status: number, headers: Record<string, string | number>): unknown
+  write(chunk: Buffer): boolean
+  end(data?: string): unknown
+  destroy(): unknown
+  writeContinue(): void
+  on(event: 'close', fn: () => void): unknown
+  once(event: 'drain', fn: () => void): unknown
+}
+
 const PAGE_HEADERS = Object.entries(pageHeaders).flat()
 
 // Listeners and ticks are module functions, not closures made per request.
 const kForward = Symbol('forward')
-type Tagged = ServerResponse & { [kForward]?: Forward }
+type Tagged = ClientResponse & { [kForward]?: Forward }
 // The response's `close` comes exactly once however the exchange ends: it is counted there.
 function onClientClose(this: Tagged) {
   const f = this[kForward]
@@ -88,8 +114,8 @@ export class Forward implements Expiring {
   done = false
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
     readonly route: Route,
     readonly shared: ForwardShared,
   ) {
@@ -116,6 +142,8 @@ export class Forward implements Expiring {
     if (declared === 0) return this.send()
     const limit = shared.cfg.bodyLimitBytes
     if (declared !== 'chunked' && declared > limit) return this.refuseBody('too-large')
+    // Only Node's server hands over requests with a body (see front.ts).
+    if (!(req instanceof IncomingMessage)) return this.refuse(400, 'The request body could not be read.')
     // The gateway answers Expect itself: it never reaches the service.
     if (expectContinue) res.writeContinue()
     void readBody(req, limit, shared.budget).then((r) => {
@@ -333,7 +361,7 @@ export class Forward implements Expiring {
     if (res.headersSent) return void res.destroy()
     res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
     res.end(message)
-    drain(req, 4 * this.shared.cfg.bodyLimitBytes, 5000)
+    if (req instanceof IncomingMessage) drain(req, 4 * this.shared.cfg.bodyLimitBytes, 5000)
   }
 
   private refuseBody(why: 'too-large' | 'busy') {

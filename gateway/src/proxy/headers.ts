@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http'
+import type { ClientRequest } from './forward.js'
 import { requestId } from '../request-id.js'
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
@@ -42,7 +42,7 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
   return out
 }
 
-export const clientAddress = (req: IncomingMessage) => {
+export const clientAddress = (req: ClientRequest) => {
   const a = req.socket.remoteAddress ?? ''
   return a.startsWith('::ffff:') ? a.slice(7) : a
 }
@@ -73,7 +73,7 @@ export type RequestHead = {
  * the X-Forwarded-* the gateway vouches for. The body's exact length is set by the HTTP
  * client from the body itself.
  */
-export function readHead(req: IncomingMessage, trustForwarded: boolean, mark?: string): RequestHead {
+export function readHead(req: ClientRequest, trustForwarded: boolean, mark?: string): RequestHead {
   const raw = req.rawHeaders
   const out: string[] = []
   const head: RequestHead = { upstream: out, htmx: false, body: 0, requestId: '' }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AppLogger } from '@dx/kit'
 import type { GatewayConfig } from '../config.js'
@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js'
 import { BodyBudget } from './body.js'
 import { Deadlines } from './deadlines.js'
 import { LastGood } from '../fallback.js'
-import { Forward, type ForwardShared } from './forward.js'
+import { Forward, type ClientRequest, type ClientResponse, type ForwardShared } from './forward.js'
 import { serveAsPlainHttp } from './plain-upgrade.js'
 import { forbidden, routeTable, type Route } from './route.js'
 import { isWebSocket, webSockets } from './websocket.js'
@@ -50,7 +50,7 @@ export function createProxy(cfg: GatewayConfig, hooks: ProxyHooks) {
   }
   const sockets = webSockets({ log, trustForwarded: cfg.trustForwarded })
 
-  function web(req: IncomingMessage, res: ServerResponse, route: Route, expectContinue = false) {
+  function web(req: ClientRequest, res: ClientResponse, route: Route, expectContinue = false) {
     const bad = forbidden(req.url ?? '/')
     if (bad) {
       res.writeHead(bad.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' })
