@@ -50,7 +50,6 @@ export interface ClientRequest {
   readonly url?: string
   readonly rawHeaders: string[]
   readonly socket: Socket
-  readonly complete: boolean
 }
 
 /** The part of Node's ServerResponse the forwarder uses; the front's answers have it too. */
