@@ -1,6 +1,7 @@
 // Proxy overhead, side by side with NGINX: the same small GET direct to an upstream,
-// through the gateway and, when `nginx` is on PATH, through NGINX (one worker, upstream
-// keepalive), in rotated rounds. Load comes from `wrk` when it is on PATH (apt-get install
+// through the gateway, through a bare proxy in Node (lib/bare-proxy.ts: the floor for any
+// Node proxy on this machine) and, when `nginx` is on PATH, through NGINX (one worker,
+// upstream keepalive), in rotated rounds. Load comes from `wrk` when it is on PATH (apt-get install
 // wrk nginx-light), else from a Node client. Prints requests/s, latency, CPU per request,
 // the latency added at one connection, the gateway's memory, and each ratio to NGINX with
 // its min–max over the rounds.
@@ -10,6 +11,7 @@ import { Agent, createServer, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { securityHeaders } from '@dx/kit'
 import { cpuMs, freePort, Proc, quantile, sleep, waitForOk } from '@dx/testkit'
 import { buildGateway, bundlePath, nodeFlags } from '../build.js'
@@ -45,6 +47,10 @@ const targets: Target[] = [
   { name: 'direct', port: upPort },
   { name: 'gateway', port: gw.opts.port, pid: gw.child!.pid },
 ]
+const barePort = await freePort()
+const bare = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('./lib/bare-proxy.ts', import.meta.url)), String(barePort), String(upPort)], { stdio: 'inherit' })
+await waitForOk(`http://127.0.0.1:${barePort}/svc/widget`)
+targets.push({ name: 'bare', port: barePort, pid: bare.pid })
 let nginx: ChildProcess | undefined
 if (has('nginx')) {
   const port = await freePort()
@@ -170,5 +176,6 @@ if (nginx) {
   nginx.kill('SIGQUIT')
 }
 
+bare.kill()
 await gw.stop()
 upstream.close()
