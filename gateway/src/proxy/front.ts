@@ -128,7 +128,9 @@ class FrontConn {
   /** Reads the next request's head from the bytes at hand, and serves it or hands over. */
   private next() {
     const data = this.pending
-    if (!data || this.gone || this.socket.destroyed) return
+    // One request at a time: a later one is read once this answer is out, so answers
+    // cannot cross. (Bytes a resumed socket had buffered may have started one already.)
+    if (!data || this.res || this.gone || this.socket.destroyed) return
     this.req = undefined
     this.parser.initialize(HTTPParser.REQUEST, this, 0, 0)
     const n = this.parser.execute(data)
