@@ -68,7 +68,10 @@ export function installFront(server: Server, opts: FrontOptions) {
     conns.add(new FrontConn(socket, front))
     sweeper ??= setInterval(sweep, SWEEP_MS, conns).unref()
   })
-  server.on('close', () => clearInterval(sweeper))
+  server.on('close', () => {
+    clearInterval(sweeper)
+    sweeper = undefined
+  })
   return {
     /** Idle connections close now, busy ones after their answer. */
     drain() {
