@@ -63,7 +63,8 @@ export interface ClientResponse {
   write(chunk: Buffer): boolean
   end(data?: string): unknown
   destroy(): unknown
-  writeContinue(): void
+  /** Node's only: the front takes no request with `Expect`. */
+  writeContinue?(): void
   on(event: 'close', fn: () => void): unknown
   once(event: 'drain', fn: () => void): unknown
 }
@@ -144,7 +145,7 @@ export class Forward implements Expiring {
     // Only Node's server hands over requests with a body (see front.ts).
     if (!(req instanceof IncomingMessage)) return this.refuse(400, 'The request body could not be read.')
     // The gateway answers Expect itself: it never reaches the service.
-    if (expectContinue) res.writeContinue()
+    if (expectContinue) res.writeContinue?.()
     void readBody(req, limit, shared.budget).then((r) => {
       if (r.ok) {
         this.body = r.body

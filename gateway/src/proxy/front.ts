@@ -334,10 +334,6 @@ export class FrontResponse extends EventEmitter {
     return this
   }
 
-  writeContinue() {
-    this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
-  }
-
   /** An answer that cannot be finished: the connection goes, as with Node's server. */
   destroy(): this {
     if (this.destroyed || this.writableFinished) return this
