@@ -159,9 +159,10 @@ for (const t of targets) {
 const directP50 = single.get('direct')!
 for (const t of targets.filter((t) => t.name !== 'direct')) {
   const added = single.get(t.name)!.map((p, i) => (p - directP50[i]) * 1000)
-  console.log(`${t.name.padEnd(8)}: adds ${Math.round(median(added))} µs at p50 with 1 connection [${Math.round(Math.min(...added))}–${Math.round(Math.max(...added))}]`)
+  const goal = t.name === 'gateway' ? ' (goal ≤ 80 µs)' : ''
+  console.log(`${t.name.padEnd(8)}: adds ${Math.round(median(added))} µs at p50 with 1 connection [${Math.round(Math.min(...added))}–${Math.round(Math.max(...added))}]${goal}`)
 }
-console.log(`gateway : RSS ${f1(rssMb(gw.child!.pid!))} MB now, peak ${f1(rssMb(gw.child!.pid!, 'VmHWM'))} MB`)
+console.log(`gateway : RSS ${f1(rssMb(gw.child!.pid!))} MB now, peak ${f1(rssMb(gw.child!.pid!, 'VmHWM'))} MB (goal ≤ 100 MB)`)
 
 if (nginx) {
   const ratio = (pick: (r: Run) => number | undefined) => {
