@@ -1,6 +1,6 @@
 import type { Bus } from '@dx/bus'
 import { DeliveryQueue, envelopeError, EVENT_NAME, sign, type Envelope, type Logger } from '@dx/kit'
-import { fetchManifest } from '../health/manifest.js'
+import { fetchManifest, ManifestUnreachable } from '../health/manifest.js'
 import type { Route } from '../proxy/route.js'
 import { subjectOf } from './relay.js'
 
@@ -124,7 +124,10 @@ export function createDelivery(o: { bus: Bus; log: Logger; routes: Iterable<Rout
       if (before !== subs.join(', ') && subs.length) log.info(`${name} subscribes to ${subs.join(', ')}`)
     } catch (e) {
       const why = (e as Error).message
-      if (manifestErrors.get(name) !== why) log.warn(`${name}: no usable manifest at ${replica.origin} (${why}); its subscriptions are kept as they were`)
+      // Not listening yet (make start starts every part at once) says nothing new: the
+      // health checks report a replica that stays away, and one coming up is read again.
+      const starting = e instanceof ManifestUnreachable && !subscriptions.has(name)
+      if (!starting && manifestErrors.get(name) !== why) log.warn(`${name}: no usable manifest at ${replica.origin} (${why}); its subscriptions are kept as they were`)
       manifestErrors.set(name, why)
     }
   }
