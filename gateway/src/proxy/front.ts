@@ -88,6 +88,11 @@ type Front = { opts: FrontOptions; conns: Set<FrontConn>; closing: boolean; keep
 
 const CLOSE = 'Connection: close\r\n'
 
+// A body, an expectation or an upgrade: Node's server reads those requests. A name is
+// lowercased only when its length is one of theirs (each has a length of its own).
+const HAND_OVER = new Set(['expect', 'upgrade', 'content-length', 'transfer-encoding'])
+const HAND_OVER_LENGTHS = new Set([...HAND_OVER].map((name) => name.length))
+
 function sweep(conns: Set<FrontConn>) {
   const now = Date.now()
   for (const c of conns) if (!c.res && now - c.idleSince > c.idleLimit) c.socket.destroy()
@@ -158,23 +163,10 @@ class FrontConn {
     let host = false
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]
-      switch (name.length) {
-        case 4:
-          if (name.toLowerCase() === 'host') host = true
-          break
-        case 6:
-          if (name.toLowerCase() === 'expect') return 2
-          break
-        case 7:
-          if (name.toLowerCase() === 'upgrade') return 2
-          break
-        case 14:
-          if (name.toLowerCase() === 'content-length') return 2
-          break
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') return 2
-          break
-      }
+      const n = name.length
+      if (n === 4) {
+        if (name.toLowerCase() === 'host') host = true
+      } else if (HAND_OVER_LENGTHS.has(n) && HAND_OVER.has(name.toLowerCase())) return 2
     }
     // Node's server answers a request without Host with 400.
     if (!host) return 2
